@@ -1,0 +1,457 @@
+/*
+ * rtpproc - the stream engine: RTP parsing, the stream table keyed by
+ * (src, sport, dst, dport, SSRC), RFC 3550 A.1 probation, statistics and
+ * the idle timeout. Audio placement is playout.c's job.
+ *
+ * Hot path: one hash lookup per datagram, no allocation once a stream
+ * exists (the reorder ring and decode scratch grow rarely, per stream or per
+ * engine, never per packet).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "rtpproc/engine.h"
+#include "rtpproc/rtp.h"
+#include "stream.h"
+
+/*
+ * A source in probation (RFC 3550 A.1, MIN_SEQUENTIAL = 2): its last packet
+ * is kept, payload included, so that the audio of the packets seen before
+ * the source was validated is not lost. Slots form a fixed pool reused in
+ * FIFO order, so a flood of random SSRCs costs bounded memory and no files.
+ */
+typedef struct rp_probation {
+    bool used;
+    rp_key key;
+    rtpproc_seq_state seq;
+    rp_pkt pkt;       /* the held packet; payload in buf */
+    uint8_t *buf;
+    size_t cap;
+} rp_probation;
+
+struct rtpproc_engine {
+    rtpproc_engine_config cfg;
+    rp_engine_shared sh;
+    GHashTable *streams;      /* rp_key* -> rp_stream*, owns the streams */
+    GHashTable *probation;    /* rp_key* -> rp_probation*, keys inside slots */
+    rp_probation *pool;
+    unsigned pool_next;
+    rp_stream *lru_head, *lru_tail;
+    unsigned next_index;
+    rtpproc_engine_counters counters;
+    GArray *summaries;        /* rtpproc_stream_summary */
+    GStringChunk *strings;    /* file names and codec names of summaries */
+    bool summaries_sorted;
+};
+
+void rtpproc_engine_config_init(rtpproc_engine_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->idle_timeout = 5 * RTPPROC_NS_PER_SEC;
+    rtpproc_ptmap_init(&cfg->ptmap);
+    cfg->encoding = RTPPROC_NATIVE_NONE;
+    cfg->max_streams = 100000;
+    cfg->max_probation = 4096;
+    cfg->reorder_packets = 16;
+    cfg->reorder_time = 100 * RTPPROC_NS_PER_MSEC;
+    cfg->max_gap = 2 * RTPPROC_NS_PER_SEC;
+}
+
+static guint key_hash(gconstpointer p)
+{
+    /* FNV-1a over the zero-filled key bytes. */
+    const uint8_t *b = p;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < sizeof(rp_key); i++) {
+        h ^= b[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(rp_key)) == 0;
+}
+
+static void make_key(rp_key *k, const rtpproc_flow *f, uint32_t ssrc)
+{
+    memset(k, 0, sizeof(*k));
+    k->flow.src.family = f->src.family;
+    k->flow.dst.family = f->dst.family;
+    size_t alen = f->src.family == 6 ? 16 : 4;
+    memcpy(k->flow.src.bytes, f->src.bytes, alen);
+    alen = f->dst.family == 6 ? 16 : 4;
+    memcpy(k->flow.dst.bytes, f->dst.bytes, alen);
+    k->flow.sport = f->sport;
+    k->flow.dport = f->dport;
+    k->ssrc = ssrc;
+}
+
+rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
+{
+    rtpproc_engine *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->cfg = *cfg;
+    if (e->cfg.reorder_packets == 0)
+        e->cfg.reorder_packets = 1;
+    if (e->cfg.max_probation == 0)
+        e->cfg.max_probation = 1;
+    e->sh.cfg = &e->cfg;
+    e->streams = g_hash_table_new(key_hash, key_equal);
+    e->probation = g_hash_table_new(key_hash, key_equal);
+    e->pool = calloc(e->cfg.max_probation, sizeof(*e->pool));
+    e->summaries = g_array_new(FALSE, TRUE, sizeof(rtpproc_stream_summary));
+    e->strings = g_string_chunk_new(4096);
+    if (e->pool == NULL) {
+        rtpproc_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+static void free_stream(rp_stream *s)
+{
+    rp_playout_free(s);
+    free(s);
+}
+
+void rtpproc_engine_free(rtpproc_engine *e)
+{
+    if (e == NULL)
+        return;
+    /* Streams still open were not finished: their sinks are closed here so
+     * no file is left with a stale header. */
+    for (rp_stream *s = e->lru_head, *next; s != NULL; s = next) {
+        next = s->lru_next;
+        rp_playout_close(&e->sh, s);
+        free_stream(s);
+    }
+    g_hash_table_destroy(e->streams);
+    g_hash_table_destroy(e->probation);
+    if (e->pool != NULL) {
+        for (unsigned i = 0; i < e->cfg.max_probation; i++)
+            free(e->pool[i].buf);
+    }
+    free(e->pool);
+    g_array_free(e->summaries, TRUE);
+    g_string_chunk_free(e->strings);
+    free(e->sh.pcm);
+    free(e);
+}
+
+static void lru_unlink(rtpproc_engine *e, rp_stream *s)
+{
+    if (s->lru_prev)
+        s->lru_prev->lru_next = s->lru_next;
+    else
+        e->lru_head = s->lru_next;
+    if (s->lru_next)
+        s->lru_next->lru_prev = s->lru_prev;
+    else
+        e->lru_tail = s->lru_prev;
+    s->lru_prev = s->lru_next = NULL;
+}
+
+static void lru_append(rtpproc_engine *e, rp_stream *s)
+{
+    s->lru_prev = e->lru_tail;
+    s->lru_next = NULL;
+    if (e->lru_tail)
+        e->lru_tail->lru_next = s;
+    else
+        e->lru_head = s;
+    e->lru_tail = s;
+}
+
+static void summarise(rtpproc_engine *e, const rp_stream *s)
+{
+    rtpproc_stream_summary m;
+    memset(&m, 0, sizeof(m));
+    m.index = s->index;
+    m.flow = s->key.flow;
+    m.ssrc = s->key.ssrc;
+    m.first_ts = s->first_arrival;
+    m.last_ts = s->last_arrival;
+    memcpy(m.pts, s->pts, sizeof(m.pts));
+    m.first_pt = s->first_pt;
+    m.packets = s->packets;
+    m.first_seq = s->first_seq;
+    m.last_seq = s->seq.max_seq;
+    m.expected = rtpproc_seq_expected(&s->seq);
+    m.lost = m.expected - (int64_t)s->packets;
+    m.duplicates = s->duplicates;
+    m.late = s->late;
+    m.truncated = s->truncated;
+    m.undecodable = s->undecodable;
+    m.discontinuities = s->discontinuities;
+    m.max_delta_ms = s->jit.max_delta_ms;
+    m.max_jitter_ms = s->jit.max_jitter_ms;
+    m.mean_jitter_ms = rtpproc_jitter_mean_ms(&s->jit);
+    m.frames = s->frames;
+    m.silence_frames = s->silence_frames;
+    for (unsigned i = 0; i < s->ndec; i++) {
+        if (s->dec[i].spec.codec != NULL && s->codec_name != NULL &&
+            s->dec[i].spec.codec->name == s->codec_name) {
+            m.sample_rate = s->dec[i].spec.sample_rate;
+            m.channels = s->dec[i].spec.channels;
+            break;
+        }
+    }
+    m.codec = s->codec_name ? g_string_chunk_insert_const(e->strings, s->codec_name) : NULL;
+    m.file = s->file ? g_string_chunk_insert(e->strings, s->file) : NULL;
+    m.note = s->note;
+    if (m.note == RTPPROC_NOTE_NONE && !s->have_audio) {
+        bool any_unknown = false;
+        for (unsigned i = 0; i < s->ndec; i++)
+            any_unknown |= s->dec[i].spec.codec == NULL;
+        m.note = any_unknown ? RTPPROC_NOTE_NO_CODEC : RTPPROC_NOTE_NO_AUDIO;
+    }
+    g_array_append_val(e->summaries, m);
+    e->summaries_sorted = false;
+}
+
+static int close_stream(rtpproc_engine *e, rp_stream *s)
+{
+    int rc = rp_playout_close(&e->sh, s);
+    summarise(e, s);
+    lru_unlink(e, s);
+    g_hash_table_remove(e->streams, &s->key);
+    free_stream(s);
+    return rc;
+}
+
+static int expire(rtpproc_engine *e, rtpproc_time_ns now)
+{
+    int rc = 0;
+    while (e->lru_head != NULL && now - e->lru_head->last_arrival > e->cfg.idle_timeout) {
+        int r = close_stream(e, e->lru_head);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    return rc;
+}
+
+/* Statistics for every packet of a validated stream, in arrival order. */
+static int stream_packet(rtpproc_engine *e, rp_stream *s, const rp_pkt *p, bool count_seq)
+{
+    rtpproc_codec_spec spec;
+    uint32_t clock = 0;
+
+    if (count_seq)
+        rtpproc_seq_update(&s->seq, p->seq);
+    s->packets++;
+    s->last_arrival = p->arrival;
+    if (!s->pts[p->pt]) {
+        s->pts[p->pt] = 1;
+    }
+    if (p->truncated)
+        s->truncated++;
+    /* Jitter needs the PT's clock; events and comfort noise carry none
+     * that describes packet timing (their timestamps repeat). */
+    if (rtpproc_ptmap_resolve(&e->cfg.ptmap, p->pt, &spec) == RTPPROC_OK &&
+        spec.codec->kind == RTPPROC_KIND_AUDIO)
+        clock = spec.clock_rate;
+    rtpproc_jitter_update(&s->jit, p->arrival, p->ts, clock);
+    return rp_playout_packet(&e->sh, s, p);
+}
+
+static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, const rp_probation *pb,
+                             const rp_pkt *first)
+{
+    rp_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->key = *k;
+    s->index = e->next_index++;
+    s->first_arrival = first->arrival;
+    s->last_arrival = first->arrival;
+    s->first_seq = first->seq;
+    s->first_pt = first->pt;
+    s->seq = pb->seq;
+    rtpproc_jitter_init(&s->jit);
+    g_hash_table_insert(e->streams, &s->key, s);
+    lru_append(e, s);
+    e->counters.streams++;
+    return s;
+}
+
+static rp_probation *probation_slot(rtpproc_engine *e)
+{
+    rp_probation *pb = &e->pool[e->pool_next];
+    e->pool_next = (e->pool_next + 1) % e->cfg.max_probation;
+    if (pb->used) {
+        g_hash_table_remove(e->probation, &pb->key);
+        pb->used = false;
+        e->counters.probation_evicted++;
+    }
+    return pb;
+}
+
+static int probation_keep(rp_probation *pb, const rp_pkt *p)
+{
+    pb->pkt = *p;
+    if (p->payload_len > pb->cap) {
+        size_t cap = pb->cap ? pb->cap : 512;
+        while (cap < p->payload_len)
+            cap *= 2;
+        uint8_t *b = realloc(pb->buf, cap);
+        if (b == NULL)
+            return RTPPROC_ENOMEM;
+        pb->buf = b;
+        pb->cap = cap;
+    }
+    if (p->payload_len > 0)
+        memcpy(pb->buf, p->payload, p->payload_len);
+    pb->pkt.payload = pb->buf;
+    return 0;
+}
+
+/* RFC 3550 A.1 probation for a source without a stream. */
+static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
+{
+    rp_probation *pb = g_hash_table_lookup(e->probation, k);
+    if (pb == NULL) {
+        pb = probation_slot(e);
+        pb->used = true;
+        pb->key = *k;
+        rtpproc_seq_init(&pb->seq, p->seq);
+        rtpproc_seq_update(&pb->seq, p->seq);
+        g_hash_table_insert(e->probation, &pb->key, pb);
+        return probation_keep(pb, p);
+    }
+    if (!rtpproc_seq_update(&pb->seq, p->seq))
+        return probation_keep(pb, p); /* not sequential: restart with this one */
+
+    if (g_hash_table_size(e->streams) >= e->cfg.max_streams) {
+        e->counters.dropped_limit++;
+        return RTPPROC_ELIMIT;
+    }
+    /* Validated: the kept packet and this one become the stream's first two. */
+    rtpproc_seq_rebase(&pb->seq, pb->pkt.seq, 2);
+    rp_stream *s = new_stream(e, k, pb, &pb->pkt);
+    g_hash_table_remove(e->probation, k);
+    pb->used = false;
+    if (s == NULL)
+        return RTPPROC_ENOMEM;
+    int rc = stream_packet(e, s, &pb->pkt, false);
+    int rc2 = stream_packet(e, s, p, false);
+    return rc < 0 ? rc : rc2;
+}
+
+int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
+{
+    rtpproc_rtp_hdr h;
+    rp_key k;
+    int rc;
+
+    e->sh.error[0] = '\0';
+    e->counters.datagrams++;
+    int expired = expire(e, d->ts);
+
+    switch (rtpproc_rtp_parse(d->payload, d->caplen, d->len, &h)) {
+    case RTPPROC_PARSE_OK:
+        break;
+    case RTPPROC_PARSE_TRUNCATED:
+        e->counters.truncated++;
+        return expired < 0 ? expired : RTPPROC_PKT_TRUNCATED;
+    case RTPPROC_PARSE_INVALID:
+        e->counters.invalid++;
+        return expired < 0 ? expired : RTPPROC_PKT_INVALID;
+    default:
+        e->counters.not_rtp++;
+        return expired < 0 ? expired : RTPPROC_PKT_NOT_RTP;
+    }
+    if (e->cfg.ssrc_filter_set && h.ssrc != e->cfg.ssrc_filter) {
+        e->counters.filtered++;
+        return expired < 0 ? expired : RTPPROC_PKT_FILTERED;
+    }
+    e->counters.rtp++;
+
+    rp_pkt p = {
+        .arrival = d->ts,
+        .seq = h.seq,
+        .ts = h.ts,
+        .pt = h.pt,
+        .marker = h.marker,
+        .truncated = h.truncated,
+        .payload = h.payload,
+        .payload_len = h.truncated ? h.payload_caplen : h.payload_len,
+    };
+    make_key(&k, &d->flow, h.ssrc);
+    rp_stream *s = g_hash_table_lookup(e->streams, &k);
+    if (s != NULL) {
+        lru_unlink(e, s);
+        lru_append(e, s);
+        rc = stream_packet(e, s, &p, true);
+    } else {
+        rc = probation_packet(e, &k, &p);
+        if (rc == RTPPROC_ELIMIT)
+            return expired < 0 ? expired : RTPPROC_PKT_DROPPED;
+    }
+    if (rc < 0)
+        return rc;
+    return expired < 0 ? expired : RTPPROC_PKT_RTP;
+}
+
+int rtpproc_engine_tick(rtpproc_engine *e, rtpproc_time_ns now)
+{
+    e->sh.error[0] = '\0';
+    return expire(e, now);
+}
+
+int rtpproc_engine_flush(rtpproc_engine *e)
+{
+    int rc = 0;
+    for (rp_stream *s = e->lru_head; s != NULL; s = s->lru_next) {
+        int r = rp_playout_flush(&e->sh, s);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    return rc;
+}
+
+int rtpproc_engine_finish(rtpproc_engine *e)
+{
+    int rc = 0;
+    while (e->lru_head != NULL) {
+        int r = close_stream(e, e->lru_head);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    return rc;
+}
+
+const char *rtpproc_engine_error(const rtpproc_engine *e)
+{
+    return e->sh.error;
+}
+
+const rtpproc_engine_counters *rtpproc_engine_counters_get(const rtpproc_engine *e)
+{
+    return &e->counters;
+}
+
+static gint by_index(gconstpointer a, gconstpointer b)
+{
+    const rtpproc_stream_summary *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e, size_t *n)
+{
+    if (!e->summaries_sorted) {
+        g_array_sort(e->summaries, by_index);
+        e->summaries_sorted = true;
+    }
+    *n = e->summaries->len;
+    return (const rtpproc_stream_summary *)(void *)e->summaries->data;
+}
+
+size_t rtpproc_engine_open_streams(const rtpproc_engine *e)
+{
+    return g_hash_table_size(e->streams);
+}

@@ -1,0 +1,487 @@
+/*
+ * rtpproc - playout: reorder window, duplicates, and placement of decoded
+ * audio on the stream's sample timeline (design.md section 4, "rtp" mode).
+ *
+ * Packets are released in sequence order. A packet that arrives in order is
+ * released at once without a copy; only packets behind a gap are copied
+ * into the stream's small ring until the gap fills, the window (packets or
+ * capture time) runs out, or the stream ends.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+
+/* A.1's dropout bounds also decide when the sequence restarted (playout
+ * then resynchronises instead of waiting for 3000 "missing" packets). */
+#define RP_MAX_DROPOUT  RTPPROC_MAX_DROPOUT
+#define RP_MAX_MISORDER RTPPROC_MAX_MISORDER
+
+/* Records "<what> '<path>': <reason>" as the engine's error message. */
+static void set_error(rp_engine_shared *sh, const char *what, const char *path, const char *why)
+{
+    snprintf(sh->error, sizeof(sh->error), "%s '%s': %s", what, path, why);
+}
+
+static rp_decoder_slot *decoder_for(rp_engine_shared *sh, rp_stream *s, uint8_t pt)
+{
+    for (unsigned i = 0; i < s->ndec; i++) {
+        if (s->dec[i].pt == pt)
+            return &s->dec[i];
+    }
+    if (s->ndec == RP_MAX_DECODERS)
+        return NULL;
+    rp_decoder_slot *d = &s->dec[s->ndec];
+    memset(d, 0, sizeof(*d));
+    d->pt = pt;
+    if (rtpproc_ptmap_resolve(&sh->cfg->ptmap, pt, &d->spec) == RTPPROC_OK &&
+        d->spec.codec != NULL && d->spec.codec->create != NULL) {
+        d->state = d->spec.codec->create(&d->spec);
+        if (d->state == NULL)
+            d->spec.codec = NULL; /* out of memory: treated as undecodable */
+    }
+    s->ndec++;
+    return d;
+}
+
+static int open_sink(rp_engine_shared *sh, rp_stream *s, const rp_decoder_slot *d)
+{
+    rtpproc_sink_format fmt = {
+        .sample_rate = d->spec.sample_rate,
+        .channels = d->spec.channels,
+        .encoding = sh->cfg->encoding,
+    };
+    rtpproc_sink_info info = {
+        .flow = &s->key.flow,
+        .ssrc = s->key.ssrc,
+        .pt = d->pt,
+        .codec_name = d->spec.codec->name,
+        .start = s->first_arrival,
+    };
+    int status = RTPPROC_EIO;
+    char err[400] = "";
+
+    s->codec_name = d->spec.codec->name;
+    s->out_clock = d->spec.clock_rate;
+    if (sh->cfg->sink_open == NULL)
+        return 0;
+    s->sink = sh->cfg->sink_open(sh->cfg->sink_userdata, &info, &fmt, &status, err, sizeof(err));
+    if (s->sink == NULL) {
+        s->sink_failed = true;
+        s->note = RTPPROC_NOTE_WRITE_ERROR;
+        if (err[0] != '\0')
+            snprintf(sh->error, sizeof(sh->error), "%s", err);
+        else
+            snprintf(sh->error, sizeof(sh->error), "cannot open a recording: %s",
+                     rtpproc_strerror(status));
+        return status < 0 ? status : RTPPROC_EIO;
+    }
+    if (s->sink->path != NULL)
+        s->file = strdup(s->sink->path);
+    return 0;
+}
+
+static int sink_failed(rp_engine_shared *sh, rp_stream *s, int status)
+{
+    set_error(sh, "write error on", s->file ? s->file : "(recording)", rtpproc_strerror(status));
+    s->note = RTPPROC_NOTE_WRITE_ERROR;
+    s->sink_failed = true;
+    if (s->sink != NULL) {
+        s->sink->ops->close(s->sink);
+        s->sink = NULL;
+    }
+    return status < 0 ? status : RTPPROC_EIO;
+}
+
+static int ensure_pcm(rp_engine_shared *sh, size_t samples)
+{
+    if (samples <= sh->pcm_cap)
+        return 0;
+    size_t cap = sh->pcm_cap ? sh->pcm_cap : 4096;
+    while (cap < samples)
+        cap *= 2;
+    int16_t *p = realloc(sh->pcm, cap * sizeof(*p));
+    if (p == NULL)
+        return RTPPROC_ENOMEM;
+    sh->pcm = p;
+    sh->pcm_cap = cap;
+    return 0;
+}
+
+/* Frames between two timeline instants at the recording's rate. */
+static uint64_t arrival_frames(rtpproc_time_ns from, rtpproc_time_ns to, uint32_t rate)
+{
+    if (to <= from)
+        return 0;
+    return (uint64_t)((double)(to - from) * rate / (double)RTPPROC_NS_PER_SEC + 0.5);
+}
+
+/*
+ * Places one decodable audio packet. `ext` is its extended timestamp.
+ * Position = base_frame + (ext - base_ext_ts) * rate / clock. A forward jump
+ * that arrival time confirms (DTX, silence suppression) becomes silence; a
+ * jump that arrival time contradicts by more than max_gap, or a packet that
+ * would land wholly in the past (backward jump, frozen timestamps, restart
+ * at 0), is a discontinuity: the timeline is re-anchored at arrival time.
+ */
+static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
+                       int64_t ext)
+{
+    const rtpproc_codec *c = d->spec.codec;
+    uint32_t rate = d->spec.sample_rate;
+    unsigned ch = d->spec.channels;
+    int rc;
+
+    if (s->sink == NULL && !s->have_audio) {
+        if (s->sink_failed)
+            return 0;
+        rc = open_sink(sh, s, d);
+        if (rc < 0)
+            return rc;
+    }
+    if (s->out_clock != d->spec.clock_rate ||
+        (s->sink != NULL && (s->sink->fmt.sample_rate != rate || s->sink->fmt.channels != ch))) {
+        /* One recording has one rate; resampling is a later option. */
+        s->note = RTPPROC_NOTE_RATE_CHANGE;
+        s->undecodable++;
+        return 0;
+    }
+
+    size_t max_frames = c->max_frames(&d->spec, p->payload_len);
+    if ((rc = ensure_pcm(sh, max_frames * ch)) < 0)
+        return rc;
+    long n = c->decode(d->state, &d->spec, p->payload, p->payload_len, sh->pcm, max_frames);
+    if (n <= 0) {
+        s->undecodable++;
+        return 0;
+    }
+
+    int64_t rel = ext - s->base_ext_ts;
+    int64_t pos = (int64_t)s->base_frame + rel * (int64_t)rate / (int64_t)d->spec.clock_rate;
+    uint64_t written = s->frames;
+    rtpproc_time_ns ref_arrival = s->have_audio ? s->audio_arrival : s->first_arrival;
+    uint64_t ref_frames = s->have_audio ? s->audio_frames : 0;
+    uint64_t arr = arrival_frames(ref_arrival, p->arrival, rate);
+    uint64_t tolerance = (uint64_t)((double)sh->cfg->max_gap * rate / RTPPROC_NS_PER_SEC);
+    uint64_t skip = 0;
+
+    if (pos > (int64_t)written) {
+        uint64_t gap = (uint64_t)pos - written;
+        if (gap > arr + tolerance) {
+            uint64_t g = arr > ref_frames ? arr - ref_frames : 0;
+            pos = (int64_t)(written + g);
+            s->discontinuities++;
+            s->base_ext_ts = ext;
+            s->base_frame = (uint64_t)pos;
+        }
+    } else if (pos + n <= (int64_t)written) {
+        uint64_t g = arr > ref_frames ? arr - ref_frames : 0;
+        pos = (int64_t)(written + g);
+        s->discontinuities++;
+        s->base_ext_ts = ext;
+        s->base_frame = (uint64_t)pos;
+    } else if (pos < (int64_t)written) {
+        /* Partial overlap (a timestamp step shorter than the packet):
+         * exact placement means the overlapping head is dropped. */
+        skip = written - (uint64_t)pos;
+        pos = (int64_t)written;
+    }
+
+    s->have_audio = true;
+    s->audio_arrival = p->arrival;
+    s->audio_frames = (uint64_t)n;
+    s->silence_frames += (uint64_t)pos - written;
+    s->frames = (uint64_t)pos + (uint64_t)n - skip;
+    if (s->sink == NULL)
+        return 0;
+    if ((uint64_t)pos > written) {
+        rc = s->sink->ops->write_silence(s->sink, (uint64_t)pos - written);
+        if (rc < 0)
+            return sink_failed(sh, s, rc);
+    }
+    if (s->sink->fmt.encoding != RTPPROC_NATIVE_NONE && s->sink->fmt.encoding == c->native &&
+        s->sink->ops->write_native != NULL) {
+        /* G.711 stored as it came: no transcoding, one byte per sample. */
+        rc = s->sink->ops->write_native(s->sink, p->payload + skip, (size_t)n - skip);
+    } else {
+        rc = s->sink->ops->write_pcm(s->sink, sh->pcm + skip * ch, (size_t)n - skip);
+    }
+    if (rc < 0)
+        return sink_failed(sh, s, rc);
+    return 0;
+}
+
+/* A packet leaves the reorder window in sequence order. */
+static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
+{
+    int64_t ext;
+
+    if (!s->have_ts) {
+        s->have_ts = true;
+        ext = p->ts;
+        s->base_ext_ts = ext;
+        s->base_frame = 0;
+    } else {
+        /* Timestamps extend by the signed 32-bit step, so a wrap at 2^32
+         * is an ordinary step (0xFFFFFF60 -> 0x00000000 is +160). */
+        ext = s->ext_ts + (int32_t)(p->ts - s->last_ts);
+    }
+    s->last_ts = p->ts;
+    s->ext_ts = ext;
+
+    rp_decoder_slot *d = decoder_for(sh, s, p->pt);
+    if (d == NULL || d->spec.codec == NULL) {
+        s->undecodable++;
+        if (!s->have_audio && s->note == RTPPROC_NOTE_NONE)
+            s->note = RTPPROC_NOTE_NO_CODEC;
+        return 0;
+    }
+    if (d->spec.codec->kind != RTPPROC_KIND_AUDIO)
+        return 0; /* events and comfort noise: their span becomes silence */
+    if (p->truncated)
+        return 0; /* counted on arrival; cut audio is not decoded */
+    if (s->note == RTPPROC_NOTE_NO_CODEC)
+        s->note = RTPPROC_NOTE_NONE;
+    return place_audio(sh, s, d, p, ext);
+}
+
+static void mark_released(rp_stream *s, int64_t ext)
+{
+    /* released_mask is relative to next_release, which moves to ext + 1. */
+    int64_t shift = ext + 1 - s->next_release;
+    if (shift >= 64)
+        s->released_mask = 0;
+    else if (shift > 0)
+        s->released_mask <<= shift;
+    s->released_mask |= 1;
+    s->next_release = ext + 1;
+}
+
+static bool was_released(const rp_stream *s, int64_t ext)
+{
+    int64_t back = s->next_release - 1 - ext;
+    return back >= 0 && back < 64 && (s->released_mask >> back) & 1;
+}
+
+static rp_held *slot_of(rp_stream *s, unsigned window, int64_t ext)
+{
+    return &s->ring[(uint64_t)ext % window];
+}
+
+static int release_held(rp_engine_shared *sh, rp_stream *s, rp_held *h)
+{
+    unsigned window = sh->cfg->reorder_packets;
+    rp_pkt p = h->pkt;
+    p.payload = s->slab + (size_t)(h - s->ring) * s->slab_slot;
+    (void)window;
+    mark_released(s, h->ext_seq);
+    h->used = false;
+    s->held--;
+    return release(sh, s, &p);
+}
+
+/* Releases held packets that are next in sequence. */
+static int drain(rp_engine_shared *sh, rp_stream *s)
+{
+    unsigned window = sh->cfg->reorder_packets;
+    int rc = 0;
+    while (s->held > 0) {
+        rp_held *h = slot_of(s, window, s->next_release);
+        if (!h->used || h->ext_seq != s->next_release)
+            break;
+        if ((rc = release_held(sh, s, h)) < 0)
+            return rc;
+    }
+    return rc;
+}
+
+/* Gives up on the missing packets before the oldest held one. */
+static int skip_to_oldest(rp_engine_shared *sh, rp_stream *s)
+{
+    unsigned window = sh->cfg->reorder_packets;
+    int64_t oldest = INT64_MAX;
+    for (unsigned i = 0; i < window; i++) {
+        if (s->ring[i].used && s->ring[i].ext_seq < oldest)
+            oldest = s->ring[i].ext_seq;
+    }
+    if (oldest == INT64_MAX)
+        return 0;
+    /* The missing ones are lost; they were never released. */
+    int64_t shift = oldest - s->next_release;
+    if (shift >= 64)
+        s->released_mask = 0;
+    else if (shift > 0)
+        s->released_mask <<= shift;
+    s->next_release = oldest;
+    return drain(sh, s);
+}
+
+static int hold(rp_engine_shared *sh, rp_stream *s, int64_t ext, const rp_pkt *p)
+{
+    unsigned window = sh->cfg->reorder_packets;
+    if (s->ring == NULL) {
+        s->ring = calloc(window, sizeof(*s->ring));
+        if (s->ring == NULL)
+            return RTPPROC_ENOMEM;
+    }
+    if (p->payload_len > s->slab_slot) {
+        /* Grow every slot to the largest payload seen (rare: once or twice
+         * per stream), keeping held payloads. */
+        size_t slot = s->slab_slot ? s->slab_slot : 256;
+        while (slot < p->payload_len)
+            slot *= 2;
+        uint8_t *slab = malloc(slot * window);
+        if (slab == NULL)
+            return RTPPROC_ENOMEM;
+        for (unsigned i = 0; i < window && s->slab != NULL; i++) {
+            if (s->ring[i].used)
+                memcpy(slab + i * slot, s->slab + i * s->slab_slot, s->ring[i].pkt.payload_len);
+        }
+        free(s->slab);
+        s->slab = slab;
+        s->slab_slot = slot;
+    }
+    rp_held *h = slot_of(s, window, ext);
+    h->used = true;
+    h->ext_seq = ext;
+    h->pkt = *p;
+    h->pkt.payload = NULL;
+    if (p->payload_len > 0)
+        memcpy(s->slab + (size_t)(h - s->ring) * s->slab_slot, p->payload, p->payload_len);
+    s->held++;
+    return 0;
+}
+
+static int flush_ring(rp_engine_shared *sh, rp_stream *s)
+{
+    int rc = 0;
+    while (s->held > 0 && rc >= 0)
+        rc = skip_to_oldest(sh, s);
+    return rc;
+}
+
+int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
+{
+    unsigned window = sh->cfg->reorder_packets;
+    int64_t ext;
+    int rc;
+
+    if (!s->have_release) {
+        s->have_release = true;
+        s->max_ext_seq = p->seq;
+        s->next_release = p->seq;
+        s->released_mask = 0;
+        ext = p->seq;
+    } else {
+        /* Extend against the highest seq seen: a 16-bit wrap (65535 -> 0)
+         * is a step of +1, a late packet a small negative step. */
+        ext = s->max_ext_seq + (int16_t)(p->seq - (uint16_t)s->max_ext_seq);
+    }
+
+    int64_t ahead = ext - s->next_release;
+    if (ahead > RP_MAX_DROPOUT || ahead < -RP_MAX_MISORDER) {
+        /* The sender restarted its sequence: release what we hold and
+         * follow the new numbering (the timeline decides about the gap). */
+        if ((rc = flush_ring(sh, s)) < 0)
+            return rc;
+        s->next_release = ext;
+        s->released_mask = 0;
+        s->max_ext_seq = ext;
+        ahead = 0;
+    }
+    if (ext > s->max_ext_seq)
+        s->max_ext_seq = ext;
+
+    if (ahead < 0) {
+        if (was_released(s, ext))
+            s->duplicates++;
+        else
+            s->late++;
+        return 0;
+    }
+    if (ahead == 0) {
+        mark_released(s, ext);
+        if ((rc = release(sh, s, p)) < 0)
+            return rc;
+        return drain(sh, s);
+    }
+    /* ahead > 0: a gap before this packet. */
+    rp_held *h = s->ring ? slot_of(s, window, ext) : NULL;
+    if (h != NULL && h->used && h->ext_seq == ext) {
+        s->duplicates++;
+        return 0;
+    }
+    while (ahead >= (int64_t)window || (h != NULL && h->used)) {
+        /* No room: the oldest gap is declared lost. */
+        if (s->held == 0) {
+            int64_t shift = ext - (int64_t)window + 1 - s->next_release;
+            if (shift > 0) {
+                s->released_mask = shift >= 64 ? 0 : s->released_mask << shift;
+                s->next_release += shift;
+            }
+        } else if ((rc = skip_to_oldest(sh, s)) < 0) {
+            return rc;
+        }
+        ahead = ext - s->next_release;
+        if (ahead <= 0)
+            return rp_playout_packet(sh, s, p);
+        h = s->ring ? slot_of(s, window, ext) : NULL;
+    }
+    if ((rc = hold(sh, s, ext, p)) < 0)
+        return rc;
+    /* Capture-time bound of the window: the oldest held packet waits at
+     * most reorder_time for the gap before it to fill. */
+    while (s->held > 0) {
+        rtpproc_time_ns oldest_arrival = INT64_MAX;
+        for (unsigned i = 0; i < window; i++) {
+            if (s->ring[i].used && s->ring[i].pkt.arrival < oldest_arrival)
+                oldest_arrival = s->ring[i].pkt.arrival;
+        }
+        if (p->arrival - oldest_arrival < sh->cfg->reorder_time)
+            break;
+        if ((rc = skip_to_oldest(sh, s)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int rp_playout_flush(rp_engine_shared *sh, rp_stream *s)
+{
+    (void)sh;
+    if (s->sink == NULL)
+        return 0;
+    int rc = s->sink->ops->flush(s->sink);
+    return rc < 0 ? sink_failed(sh, s, rc) : 0;
+}
+
+int rp_playout_close(rp_engine_shared *sh, rp_stream *s)
+{
+    int rc = flush_ring(sh, s);
+    if (s->sink != NULL) {
+        int crc = s->sink->ops->close(s->sink);
+        s->sink = NULL;
+        if (crc < 0 && rc >= 0) {
+            set_error(sh, "cannot finalise", s->file ? s->file : "(recording)",
+                      rtpproc_strerror(crc));
+            s->note = RTPPROC_NOTE_WRITE_ERROR;
+            rc = crc;
+        }
+    }
+    return rc;
+}
+
+void rp_playout_free(rp_stream *s)
+{
+    for (unsigned i = 0; i < s->ndec; i++) {
+        if (s->dec[i].spec.codec != NULL && s->dec[i].spec.codec->destroy != NULL)
+            s->dec[i].spec.codec->destroy(s->dec[i].state);
+    }
+    s->ndec = 0;
+    free(s->ring);
+    free(s->slab);
+    free(s->file);
+    s->ring = NULL;
+    s->slab = NULL;
+    s->file = NULL;
+}

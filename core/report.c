@@ -1,0 +1,225 @@
+/*
+ * rtpproc - the end-of-run report, as text (tshark-like) and JSON.
+ * Numbers are printed in the C locale's format (GLib's g_ascii_* helpers),
+ * so a report reads the same whatever the user's LC_NUMERIC.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rtpproc/report.h"
+
+static const char *note_text(enum rtpproc_stream_note n)
+{
+    switch (n) {
+    case RTPPROC_NOTE_NO_CODEC:
+        return "no decoder for the payload type";
+    case RTPPROC_NOTE_NO_AUDIO:
+        return "no audio packets (events or comfort noise only)";
+    case RTPPROC_NOTE_RATE_CHANGE:
+        return "audio with another rate skipped";
+    case RTPPROC_NOTE_WRITE_ERROR:
+        return "recording failed";
+    default:
+        return NULL;
+    }
+}
+
+void rtpproc_report_payload_names(const rtpproc_stream_summary *s, const rtpproc_ptmap *map,
+                                  GString *out)
+{
+    bool first = true;
+    for (unsigned pt = 0; pt < 128; pt++) {
+        if (!s->pts[pt])
+            continue;
+        const char *name = NULL;
+        if (map != NULL && map->set[pt] && map->spec[pt].codec != NULL)
+            name = map->spec[pt].codec->name;
+        else
+            name = rtpproc_codec_static_pt_name(pt);
+        if (!first)
+            g_string_append(out, ", ");
+        if (name != NULL)
+            g_string_append(out, name);
+        else
+            g_string_append_printf(out, "RTPType-%u", pt);
+        first = false;
+    }
+}
+
+/* Formats a double with %.3f in the C locale. */
+static const char *fmt3(char *buf, size_t len, double v)
+{
+    return g_ascii_formatd(buf, (gint)len, "%.3f", v);
+}
+
+void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n, const rtpproc_ptmap *map,
+                         const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
+                         GString *out)
+{
+    GString *pl = g_string_new(NULL);
+    char a[RTPPROC_ADDRSTRLEN], b[RTPPROC_ADDRSTRLEN], d1[32], d2[32], d3[32], pct[32];
+
+    g_string_append(out, "========================= RTP Streams ========================\n");
+    g_string_append_printf(out, "%15s %5s %15s %5s %10s %16s %6s %14s %5s %13s %14s %15s %s\n",
+                           "Src addr", "Port", "Dst addr", "Port", "SSRC", "Payload", "Pkts",
+                           "Lost", "Dups", "Max Delta(ms)", "Max Jitter(ms)", "Mean Jitter(ms)",
+                           "File");
+    for (size_t i = 0; i < n; i++) {
+        const rtpproc_stream_summary *m = &s[i];
+        g_string_truncate(pl, 0);
+        rtpproc_report_payload_names(m, map, pl);
+        double lost_pct = m->expected > 0 ? (double)m->lost * 100.0 / (double)m->expected : 0.0;
+        char lost[48];
+        snprintf(lost, sizeof(lost), "%" PRId64 " (%s%%)", m->lost,
+                 g_ascii_formatd(pct, sizeof(pct), "%.1f", lost_pct));
+        const char *note = note_text(m->note);
+        g_string_append_printf(
+            out, "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64 " %13s %14s %15s %s%s%s%s\n",
+            rtpproc_addr_format(&m->flow.src, a, sizeof(a)), m->flow.sport,
+            rtpproc_addr_format(&m->flow.dst, b, sizeof(b)), m->flow.dport, m->ssrc, pl->str,
+            m->packets, lost, m->duplicates, fmt3(d1, sizeof(d1), m->max_delta_ms),
+            fmt3(d2, sizeof(d2), m->max_jitter_ms), fmt3(d3, sizeof(d3), m->mean_jitter_ms),
+            m->file ? m->file : "-", note ? " (" : "", note ? note : "", note ? ")" : "");
+    }
+    g_string_append(out, "==============================================================\n");
+    if (dc != NULL)
+        g_string_append_printf(out,
+                               "Frames: %" PRIu64 " read, %" PRIu64 " UDP datagrams, %" PRIu64
+                               " not IP, %" PRIu64 " not UDP, %" PRIu64 " truncated, %" PRIu64
+                               " invalid, %" PRIu64 " reassembled\n",
+                               dc->frames, dc->datagrams, dc->not_ip, dc->not_udp, dc->truncated,
+                               dc->invalid, dc->reassembled);
+    if (ec != NULL)
+        g_string_append_printf(out,
+                               "RTP: %" PRIu64 " packets, %" PRIu64 " streams, %" PRIu64
+                               " not RTP, %" PRIu64 " truncated, %" PRIu64 " invalid, %" PRIu64
+                               " filtered, %" PRIu64 " dropped at limits\n",
+                               ec->rtp, ec->streams, ec->not_rtp, ec->truncated, ec->invalid,
+                               ec->filtered, ec->dropped_limit);
+    g_string_free(pl, TRUE);
+}
+
+static void json_string(GString *out, const char *str)
+{
+    if (str == NULL) {
+        g_string_append(out, "null");
+        return;
+    }
+    g_string_append_c(out, '"');
+    for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+        switch (*p) {
+        case '"':
+            g_string_append(out, "\\\"");
+            break;
+        case '\\':
+            g_string_append(out, "\\\\");
+            break;
+        case '\n':
+            g_string_append(out, "\\n");
+            break;
+        case '\t':
+            g_string_append(out, "\\t");
+            break;
+        default:
+            if (*p < 0x20)
+                g_string_append_printf(out, "\\u%04x", *p);
+            else
+                g_string_append_c(out, (char)*p);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+static void json_double(GString *out, const char *key, double v, const char *fmt)
+{
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    g_string_append_printf(out, ",\"%s\":%s", key, g_ascii_formatd(buf, sizeof(buf), fmt, v));
+}
+
+static void json_time(GString *out, const char *key, rtpproc_time_ns t)
+{
+    /* seconds.nanoseconds, exact (a double would lose the nanoseconds) */
+    int64_t sec = t / RTPPROC_NS_PER_SEC, ns = t % RTPPROC_NS_PER_SEC;
+    if (ns < 0) {
+        sec -= 1;
+        ns += RTPPROC_NS_PER_SEC;
+    }
+    g_string_append_printf(out, ",\"%s\":%" PRId64 ".%09" PRId64, key, sec, ns);
+}
+
+void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtpproc_ptmap *map,
+                         const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
+                         GString *out)
+{
+    char a[RTPPROC_ADDRSTRLEN];
+    GString *pl = g_string_new(NULL);
+
+    g_string_append(out, "{\"streams\":[");
+    for (size_t i = 0; i < n; i++) {
+        const rtpproc_stream_summary *m = &s[i];
+        g_string_append_printf(out, "%s{\"index\":%u,\"src\":", i ? "," : "", m->index);
+        json_string(out, rtpproc_addr_format(&m->flow.src, a, sizeof(a)));
+        g_string_append_printf(out, ",\"sport\":%u,\"dst\":", m->flow.sport);
+        json_string(out, rtpproc_addr_format(&m->flow.dst, a, sizeof(a)));
+        g_string_append_printf(out, ",\"dport\":%u,\"ssrc\":\"0x%08X\",\"payload\":",
+                               m->flow.dport, m->ssrc);
+        g_string_truncate(pl, 0);
+        rtpproc_report_payload_names(m, map, pl);
+        json_string(out, pl->str);
+        g_string_append(out, ",\"payload_types\":[");
+        bool first = true;
+        for (unsigned pt = 0; pt < 128; pt++) {
+            if (m->pts[pt]) {
+                g_string_append_printf(out, "%s%u", first ? "" : ",", pt);
+                first = false;
+            }
+        }
+        g_string_append(out, "],\"codec\":");
+        json_string(out, m->codec);
+        json_time(out, "start", m->first_ts);
+        json_time(out, "end", m->last_ts);
+        g_string_append_printf(out,
+                               ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64
+                               ",\"lost\":%" PRId64 ",\"duplicates\":%" PRIu64
+                               ",\"late\":%" PRIu64 ",\"truncated\":%" PRIu64
+                               ",\"undecodable\":%" PRIu64 ",\"first_seq\":%u,\"last_seq\":%u",
+                               m->packets, m->expected, m->lost, m->duplicates, m->late,
+                               m->truncated, m->undecodable, m->first_seq, m->last_seq);
+        json_double(out, "max_delta_ms", m->max_delta_ms, "%.3f");
+        json_double(out, "max_jitter_ms", m->max_jitter_ms, "%.3f");
+        json_double(out, "mean_jitter_ms", m->mean_jitter_ms, "%.3f");
+        g_string_append_printf(out,
+                               ",\"sample_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64
+                               ",\"silence_frames\":%" PRIu64 ",\"discontinuities\":%" PRIu64
+                               ",\"file\":",
+                               m->sample_rate, m->channels, m->frames, m->silence_frames,
+                               m->discontinuities);
+        json_string(out, m->file);
+        g_string_append(out, ",\"note\":");
+        json_string(out, note_text(m->note));
+        g_string_append_c(out, '}');
+    }
+    g_string_append(out, "],\"counters\":{");
+    if (ec != NULL)
+        g_string_append_printf(out,
+                               "\"datagrams\":%" PRIu64 ",\"rtp\":%" PRIu64 ",\"not_rtp\":%" PRIu64
+                               ",\"rtp_truncated\":%" PRIu64 ",\"rtp_invalid\":%" PRIu64
+                               ",\"filtered\":%" PRIu64 ",\"dropped_limit\":%" PRIu64
+                               ",\"probation_evicted\":%" PRIu64 ",\"streams\":%" PRIu64,
+                               ec->datagrams, ec->rtp, ec->not_rtp, ec->truncated, ec->invalid,
+                               ec->filtered, ec->dropped_limit, ec->probation_evicted,
+                               ec->streams);
+    if (dc != NULL)
+        g_string_append_printf(out,
+                               "%s\"frames\":%" PRIu64 ",\"udp\":%" PRIu64 ",\"not_ip\":%" PRIu64
+                               ",\"not_udp\":%" PRIu64 ",\"frame_truncated\":%" PRIu64
+                               ",\"frame_invalid\":%" PRIu64 ",\"unsupported\":%" PRIu64
+                               ",\"fragments\":%" PRIu64 ",\"reassembled\":%" PRIu64
+                               ",\"frag_timeouts\":%" PRIu64 ",\"frag_overflows\":%" PRIu64,
+                               ec ? "," : "", dc->frames, dc->datagrams, dc->not_ip, dc->not_udp,
+                               dc->truncated, dc->invalid, dc->unsupported, dc->fragments,
+                               dc->reassembled, dc->frag_timeouts, dc->frag_overflows);
+    g_string_append(out, "}}\n");
+    g_string_free(pl, TRUE);
+}

@@ -1,0 +1,110 @@
+/*
+ * rtpproc - internal: one RTP stream's state, shared by engine.c (table,
+ * probation, statistics, timeout) and playout.c (reorder window, timeline,
+ * decoding, sink writes). Not installed.
+ */
+#ifndef RP_STREAM_H
+#define RP_STREAM_H
+
+#include "rtpproc/codec.h"
+#include "rtpproc/engine.h"
+#include "rtpproc/rtp.h"
+#include "rtpproc/sink.h"
+#include "rtpproc/stats.h"
+
+/* Stream key, as Wireshark keys its streams. Zero-filled, so hashable as bytes. */
+typedef struct rp_key {
+    rtpproc_flow flow;
+    uint32_t ssrc;
+} rp_key;
+
+/* A packet as playout sees it: header facts plus a payload view. */
+typedef struct rp_pkt {
+    rtpproc_time_ns arrival;
+    uint16_t seq;
+    uint32_t ts;
+    uint8_t pt;
+    bool marker;
+    bool truncated;            /* payload cut by the snaplen: not decoded */
+    const uint8_t *payload;
+    size_t payload_len;
+} rp_pkt;
+
+/* A packet held in the reorder window; its payload lives in the slab. */
+typedef struct rp_held {
+    bool used;
+    int64_t ext_seq;
+    rp_pkt pkt;                /* pkt.payload is NULL while held: see slab */
+} rp_held;
+
+/* One decoder per payload type the stream carries (a few at most). */
+#define RP_MAX_DECODERS 4
+typedef struct rp_decoder_slot {
+    uint8_t pt;
+    rtpproc_codec_spec spec;
+    void *state;
+} rp_decoder_slot;
+
+typedef struct rp_engine_shared rp_engine_shared;
+
+typedef struct rp_stream {
+    rp_key key;
+    unsigned index;
+    struct rp_stream *lru_prev, *lru_next; /* by last activity, oldest first */
+
+    /* statistics, fed in arrival order */
+    rtpproc_time_ns first_arrival, last_arrival;
+    uint16_t first_seq;
+    uint8_t pts[128];
+    unsigned first_pt;
+    uint64_t packets;
+    uint64_t duplicates, late, truncated, undecodable, discontinuities;
+    rtpproc_seq_state seq;
+    rtpproc_jitter_state jit;
+    enum rtpproc_stream_note note;
+
+    /* reorder window (playout.c) */
+    bool have_release;         /* next_release is set */
+    int64_t max_ext_seq;       /* highest extended seq seen */
+    int64_t next_release;      /* extended seq of the next packet to release */
+    uint64_t released_mask;    /* bit i: next_release - 1 - i was released */
+    rp_held *ring;             /* reorder_packets slots, NULL until first needed */
+    uint8_t *slab;             /* ring payloads: reorder_packets * slab_slot bytes */
+    size_t slab_slot;
+    unsigned held;             /* packets in the ring */
+
+    /* timeline (playout.c) */
+    bool have_ts;
+    uint32_t last_ts;          /* raw RTP ts of the last released packet */
+    int64_t ext_ts;            /* its extended value */
+    int64_t base_ext_ts;       /* extended ts where the timeline anchor sits */
+    uint64_t base_frame;       /* frame at base_ext_ts */
+    bool have_audio;           /* an audio packet was written */
+    rtpproc_time_ns audio_arrival; /* arrival of the last written audio packet */
+    uint64_t audio_frames;     /* its decoded length */
+    uint64_t silence_frames;
+    rp_decoder_slot dec[RP_MAX_DECODERS];
+    unsigned ndec;
+    uint32_t out_clock;        /* clock rate of the recording's codec */
+    const char *codec_name;
+    rtpproc_sink *sink;
+    bool sink_failed;          /* do not try to open again */
+    uint64_t frames;           /* timeline length: frames written or due */
+    char *file;                /* path copy, owned by the stream */
+} rp_stream;
+
+/* What playout needs from the engine. */
+struct rp_engine_shared {
+    const rtpproc_engine_config *cfg;
+    int16_t *pcm;              /* decode scratch, grown on demand */
+    size_t pcm_cap;            /* in int16 samples */
+    char error[512];
+};
+
+/* Playout entry points (playout.c). Return 0 or a negative status. */
+int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p);
+int rp_playout_close(rp_engine_shared *sh, rp_stream *s);
+int rp_playout_flush(rp_engine_shared *sh, rp_stream *s);
+void rp_playout_free(rp_stream *s);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * rtpproc - the RTP stream engine: datagrams in, recordings and statistics out.
+ *
+ * Both front-ends (the libpcap tool and the tshark tap) create one engine,
+ * feed it UDP datagrams in capture order, and finish it. The engine parses
+ * RTP, keeps the stream table (key: src, sport, dst, dport, SSRC), runs
+ * RFC 3550 probation and statistics, places decoded audio on each stream's
+ * timeline and writes it through sinks. It never prints and never exits.
+ */
+#ifndef RTPPROC_ENGINE_H
+#define RTPPROC_ENGINE_H
+
+#include "rtpproc/types.h"
+#include "rtpproc/codec.h"
+#include "rtpproc/sink.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rtpproc_engine_config {
+    rtpproc_time_ns idle_timeout;   /* capture time without packets that closes a stream (5 s) */
+    bool ssrc_filter_set;           /* keep only streams with this SSRC */
+    uint32_t ssrc_filter;
+    rtpproc_ptmap ptmap;            /* --pt-map overrides, else RFC 3551 */
+    enum rtpproc_native encoding;   /* output: NONE = 16-bit PCM, or G.711 A/u-law */
+    unsigned max_streams;           /* active streams at once (default 100000) */
+    unsigned max_probation;         /* sources in probation at once (default 4096) */
+    unsigned reorder_packets;       /* reorder window in packets (default 16) */
+    rtpproc_time_ns reorder_time;   /* reorder window in capture time (100 ms) */
+    rtpproc_time_ns max_gap;        /* a timestamp jump beyond the arrival gap by more
+                                       than this is a discontinuity (2 s) */
+    rtpproc_sink_open_fn sink_open; /* NULL: no recordings (statistics only) */
+    void *sink_userdata;
+} rtpproc_engine_config;
+
+/* Fills `cfg` with the defaults named above. */
+RTPPROC_API void rtpproc_engine_config_init(rtpproc_engine_config *cfg);
+
+/* What became of one datagram. */
+enum rtpproc_verdict {
+    RTPPROC_PKT_RTP = 0,       /* an RTP packet taken by a stream or its probation */
+    RTPPROC_PKT_NOT_RTP,       /* not RTP (or RTCP) */
+    RTPPROC_PKT_TRUNCATED,     /* RTP header cut by the snaplen */
+    RTPPROC_PKT_INVALID,       /* impossible RTP header */
+    RTPPROC_PKT_FILTERED,      /* RTP, but excluded by --ssrc */
+    RTPPROC_PKT_DROPPED,       /* RTP, but a bound (max streams/probation) was hit */
+};
+
+/* Engine-wide counters. */
+typedef struct rtpproc_engine_counters {
+    uint64_t datagrams;
+    uint64_t rtp;
+    uint64_t not_rtp;
+    uint64_t truncated;
+    uint64_t invalid;
+    uint64_t filtered;
+    uint64_t dropped_limit;
+    uint64_t probation_evicted;  /* candidate sources dropped before validation */
+    uint64_t streams;            /* streams validated */
+} rtpproc_engine_counters;
+
+/* Why a stream has no recording (or a partial one). */
+enum rtpproc_stream_note {
+    RTPPROC_NOTE_NONE = 0,
+    RTPPROC_NOTE_NO_CODEC,       /* payload type with no decoder here */
+    RTPPROC_NOTE_NO_AUDIO,       /* only events/comfort noise */
+    RTPPROC_NOTE_RATE_CHANGE,    /* later audio PT with another rate was skipped */
+    RTPPROC_NOTE_WRITE_ERROR,    /* the sink failed */
+};
+
+/*
+ * The final record of one stream, handed out when the stream ends (idle
+ * timeout or finish). Strings are owned by the engine and live until
+ * rtpproc_engine_free().
+ */
+typedef struct rtpproc_stream_summary {
+    unsigned index;               /* order of validation, from 0 */
+    rtpproc_flow flow;
+    uint32_t ssrc;
+    rtpproc_time_ns first_ts, last_ts; /* capture times of first and last packet */
+    uint8_t pts[128];             /* pts[pt] != 0: payload type seen */
+    unsigned first_pt;
+    uint64_t packets;             /* every packet, duplicates included */
+    uint32_t first_seq, last_seq; /* first packet's seq; highest extended seq mod 2^16 */
+    int64_t expected;             /* RFC 3550 A.3 */
+    int64_t lost;                 /* expected - packets (negative with duplicates) */
+    uint64_t duplicates;
+    uint64_t late;                /* arrived after their place was written; dropped */
+    uint64_t truncated;           /* payload cut by snaplen: counted, not decoded */
+    uint64_t undecodable;         /* payloads the codec rejected */
+    uint64_t discontinuities;     /* timestamp jumps re-anchored at arrival time */
+    double max_delta_ms;
+    double max_jitter_ms, mean_jitter_ms;
+    uint64_t frames;              /* frames in the recording (audio + silence) */
+    uint64_t silence_frames;      /* inserted for losses and gaps */
+    uint32_t sample_rate;
+    unsigned channels;
+    const char *codec;            /* codec name of the first audio PT, or NULL */
+    const char *file;             /* recording path, or NULL */
+    enum rtpproc_stream_note note;
+} rtpproc_stream_summary;
+
+typedef struct rtpproc_engine rtpproc_engine;
+
+/*
+ * Creates an engine; `cfg` is copied. NULL on allocation failure.
+ * Free with rtpproc_engine_free() (which does not finish open streams:
+ * call rtpproc_engine_finish() first).
+ */
+RTPPROC_API rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg);
+RTPPROC_API void rtpproc_engine_free(rtpproc_engine *e);
+
+/*
+ * Feeds one UDP datagram (capture order; time may step back a little).
+ * Closes streams idle for longer than the timeout first. Returns an enum
+ * rtpproc_verdict (>= 0), or a negative status when a recording could not
+ * be opened or written: the message is in rtpproc_engine_error(); the engine
+ * stays usable (finish still finalises every other open file).
+ */
+RTPPROC_API int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d);
+
+/* Closes streams idle at capture time `now` (live housekeeping). Status as feed. */
+RTPPROC_API int rtpproc_engine_tick(rtpproc_engine *e, rtpproc_time_ns now);
+
+/*
+ * Refreshes every open recording's header (crash safety in live mode).
+ * Returns 0 or the first negative status.
+ */
+RTPPROC_API int rtpproc_engine_flush(rtpproc_engine *e);
+
+/* Ends every open stream and finalises its recording. Status as feed. */
+RTPPROC_API int rtpproc_engine_finish(rtpproc_engine *e);
+
+/* The last error message ("" if none); lives until the next call. */
+RTPPROC_API const char *rtpproc_engine_error(const rtpproc_engine *e);
+
+RTPPROC_API const rtpproc_engine_counters *rtpproc_engine_counters_get(const rtpproc_engine *e);
+
+/*
+ * Ended streams so far, in the order they were validated (index order).
+ * The array lives until the next feed/tick/finish or free.
+ */
+RTPPROC_API const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e,
+                                                                   size_t *n);
+
+/* Streams currently open (live statistics). */
+RTPPROC_API size_t rtpproc_engine_open_streams(const rtpproc_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
