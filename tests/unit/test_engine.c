@@ -1,0 +1,450 @@
+/*
+ * The stream engine end to end on hand-made datagrams, recording into a
+ * capture sink defined here: probation keeps the first packet, loss becomes
+ * silence, duplicates are dropped, wraps are seamless, reordering within the
+ * window is repaired, idle timeout splits streams, bogus jumps re-anchor.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "rtpproc/engine.h"
+
+CU_pSuite rtpproc_test_engine_suite(void);
+
+/* ---- a sink that keeps what it got, for inspection after close ---- */
+
+#define MAX_CAPS 8
+typedef struct cap_sink {
+    rtpproc_sink base;
+    int16_t *pcm;
+    size_t n, cap;
+    bool closed;
+} cap_sink;
+
+static cap_sink *caps[MAX_CAPS];
+static unsigned ncaps;
+
+static int cap_put(cap_sink *c, int16_t v)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        int16_t *p = realloc(c->pcm, cap * sizeof(*p));
+        if (p == NULL)
+            return RTPPROC_ENOMEM;
+        c->pcm = p;
+        c->cap = cap;
+    }
+    c->pcm[c->n++] = v;
+    return 0;
+}
+
+static int cap_write_pcm(rtpproc_sink *s, const int16_t *f, size_t n)
+{
+    for (size_t i = 0; i < n * s->fmt.channels; i++)
+        if (cap_put((cap_sink *)s, f[i]) < 0)
+            return RTPPROC_ENOMEM;
+    s->frames += n;
+    return 0;
+}
+
+static int cap_write_silence(rtpproc_sink *s, uint64_t n)
+{
+    for (uint64_t i = 0; i < n * s->fmt.channels; i++)
+        if (cap_put((cap_sink *)s, 0) < 0)
+            return RTPPROC_ENOMEM;
+    s->frames += n;
+    return 0;
+}
+
+static int cap_flush(rtpproc_sink *s)
+{
+    (void)s;
+    return 0;
+}
+
+static int cap_close(rtpproc_sink *s)
+{
+    ((cap_sink *)s)->closed = true;
+    return 0;
+}
+
+static const rtpproc_sink_ops cap_ops = {cap_write_pcm, NULL, cap_write_silence, cap_flush,
+                                         cap_close};
+
+static rtpproc_sink *cap_open(void *ud, const rtpproc_sink_info *info,
+                              const rtpproc_sink_format *fmt, int *status, char *err, size_t len)
+{
+    (void)ud;
+    (void)info;
+    (void)err;
+    (void)len;
+    if (ncaps == MAX_CAPS) {
+        *status = RTPPROC_ELIMIT;
+        return NULL;
+    }
+    cap_sink *c = calloc(1, sizeof(*c));
+    c->base.ops = &cap_ops;
+    c->base.fmt = *fmt;
+    caps[ncaps++] = c;
+    return &c->base;
+}
+
+static void caps_reset(void)
+{
+    for (unsigned i = 0; i < ncaps; i++) {
+        free(caps[i]->pcm);
+        free(caps[i]);
+    }
+    ncaps = 0;
+}
+
+/* ---- packet builder ---- */
+
+static rtpproc_engine *eng;
+static uint8_t pktbuf[2048];
+static const int64_t MS = 1000000;
+
+static rtpproc_engine *make_engine(void)
+{
+    rtpproc_engine_config cfg;
+    rtpproc_engine_config_init(&cfg);
+    cfg.sink_open = cap_open;
+    caps_reset();
+    return rtpproc_engine_new(&cfg);
+}
+
+/* Feeds one PCMA packet of `n` bytes, all equal to `fill`, from 10.0.0.1:4000
+ * to 10.0.0.2:5000 at capture time `t_ms`. */
+static int feed_pt(uint32_t ssrc, uint8_t pt, uint16_t seq, uint32_t ts, int64_t t_ms, size_t n,
+                   uint8_t fill)
+{
+    rtpproc_datagram d;
+    memset(&d, 0, sizeof(d));
+    d.ts = 1700000000LL * 1000000000LL + t_ms * MS;
+    d.flow.src.family = d.flow.dst.family = 4;
+    d.flow.src.bytes[0] = 10;
+    d.flow.src.bytes[3] = 1;
+    d.flow.dst.bytes[0] = 10;
+    d.flow.dst.bytes[3] = 2;
+    d.flow.sport = 4000;
+    d.flow.dport = 5000;
+    pktbuf[0] = 0x80;
+    pktbuf[1] = pt;
+    pktbuf[2] = (uint8_t)(seq >> 8);
+    pktbuf[3] = (uint8_t)seq;
+    for (int i = 0; i < 4; i++) {
+        pktbuf[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
+        pktbuf[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+    }
+    memset(pktbuf + 12, fill, n);
+    d.payload = pktbuf;
+    d.caplen = d.len = 12 + n;
+    return rtpproc_engine_feed(eng, &d);
+}
+
+static int feed(uint16_t seq, uint32_t ts, int64_t t_ms, uint8_t fill)
+{
+    return feed_pt(0x11223344, 8, seq, ts, t_ms, 160, fill);
+}
+
+/* A-law 0xD5 decodes to +8, 0x55 to -8 (G.711 table; Wireshark notes 4). */
+#define A_POS 0xD5
+#define A_NEG 0x55
+
+static void assert_span(const cap_sink *c, size_t from, size_t n, int16_t v)
+{
+    CU_ASSERT_FATAL(from + n <= c->n);
+    size_t bad = 0;
+    for (size_t i = from; i < from + n; i++)
+        bad += c->pcm[i] != v;
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+static const rtpproc_stream_summary *only_summary(void)
+{
+    size_t n;
+    const rtpproc_stream_summary *s = rtpproc_engine_summaries(eng, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    return s;
+}
+
+static void done(void)
+{
+    rtpproc_engine_free(eng);
+    eng = NULL;
+    caps_reset();
+}
+
+static void test_engine_probation_keeps_first_packet(void)
+{
+    eng = make_engine();
+    CU_ASSERT_EQUAL(feed(100, 8000, 0, A_POS), RTPPROC_PKT_RTP);
+    CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 0);
+    CU_ASSERT_EQUAL(feed(101, 8160, 20, A_NEG), RTPPROC_PKT_RTP);
+    CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 1);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_TRUE(caps[0]->closed);
+    CU_ASSERT_EQUAL(caps[0]->n, 320);
+    assert_span(caps[0], 0, 160, 8);
+    assert_span(caps[0], 160, 160, -8);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->packets, 2);
+    CU_ASSERT_EQUAL(s->lost, 0);
+    CU_ASSERT_EQUAL(s->first_seq, 100);
+    CU_ASSERT_EQUAL(s->frames, 320);
+    CU_ASSERT_EQUAL(s->sample_rate, 8000);
+    CU_ASSERT_STRING_EQUAL(s->codec, "PCMA");
+    done();
+}
+
+static void test_engine_single_packet_makes_no_stream(void)
+{
+    eng = make_engine();
+    feed(100, 8000, 0, A_POS);
+    feed(500, 9000, 20, A_POS); /* not sequential: probation restarts */
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    size_t n;
+    rtpproc_engine_summaries(eng, &n);
+    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT_EQUAL(ncaps, 0);
+    CU_ASSERT_EQUAL(rtpproc_engine_counters_get(eng)->streams, 0);
+    done();
+}
+
+static void test_engine_loss_becomes_silence(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    /* seq 3 (ts 320) lost */
+    feed(4, 480, 60, A_NEG);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_EQUAL(caps[0]->n, 640);
+    assert_span(caps[0], 0, 320, 8);
+    assert_span(caps[0], 320, 160, 0);
+    assert_span(caps[0], 480, 160, -8);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->lost, 1);
+    CU_ASSERT_EQUAL(s->expected, 4);
+    CU_ASSERT_EQUAL(s->silence_frames, 160);
+    done();
+}
+
+static void test_engine_duplicate_dropped(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    feed(2, 160, 21, A_NEG); /* duplicate with other bytes: must not be written */
+    feed(3, 320, 40, A_POS);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL(caps[0]->n, 480);
+    assert_span(caps[0], 0, 480, 8);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->duplicates, 1);
+    CU_ASSERT_EQUAL(s->packets, 4);
+    CU_ASSERT_EQUAL(s->lost, -1); /* A.3: expected 3, received 4 */
+    done();
+}
+
+static void test_engine_seq_and_ts_wrap(void)
+{
+    eng = make_engine();
+    /* seq 65534, 65535, [0 lost], 1 and ts crossing 2^32 at the same time */
+    feed(65534, 0xFFFFFEC0u, 0, A_POS);
+    feed(65535, 0xFFFFFF60u, 20, A_POS);
+    feed(1, 0x000000A0u, 60, A_NEG);
+    feed(2, 0x00000140u, 80, A_NEG);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_EQUAL(caps[0]->n, 800);
+    assert_span(caps[0], 0, 320, 8);
+    assert_span(caps[0], 320, 160, 0);
+    assert_span(caps[0], 480, 320, -8);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->expected, 5);
+    CU_ASSERT_EQUAL(s->lost, 1);
+    CU_ASSERT_EQUAL(s->discontinuities, 0);
+    done();
+}
+
+static void test_engine_reorder_within_window(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, 0xD5);
+    feed(2, 160, 20, 0xD5);
+    feed(4, 480, 40, A_NEG); /* 3 is late by one packet */
+    feed(3, 320, 45, 0xD4);  /* A-law 0xD4 = +24 */
+    feed(5, 640, 80, A_NEG);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL(caps[0]->n, 800);
+    assert_span(caps[0], 0, 320, 8);
+    assert_span(caps[0], 320, 160, 24);
+    assert_span(caps[0], 480, 320, -8);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->lost, 0);
+    CU_ASSERT_EQUAL(s->late, 0);
+    CU_ASSERT_EQUAL(s->silence_frames, 0);
+    done();
+}
+
+static void test_engine_late_beyond_window_dropped(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    feed(4, 480, 60, A_POS);
+    feed(5, 640, 80, A_POS);
+    feed(6, 800, 200, A_POS); /* 140 ms after 4 arrived: gap given up */
+    feed(3, 320, 210, A_NEG); /* too late */
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL(caps[0]->n, 960);
+    assert_span(caps[0], 320, 160, 0);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->late, 1);
+    CU_ASSERT_EQUAL(s->duplicates, 0);
+    done();
+}
+
+static void test_engine_idle_timeout_starts_new_stream(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    /* 6 s later (timeout 5 s): the first stream is closed on this packet */
+    feed(3, 320, 6020, A_NEG);
+    CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 0);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_TRUE(caps[0]->closed);
+    feed(4, 480, 6040, A_NEG);
+    rtpproc_engine_finish(eng);
+    size_t n;
+    const rtpproc_stream_summary *s = rtpproc_engine_summaries(eng, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_EQUAL(s[0].packets, 2);
+    CU_ASSERT_EQUAL(s[1].packets, 2);
+    CU_ASSERT_EQUAL(s[1].first_seq, 3);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 2);
+    CU_ASSERT_EQUAL(caps[1]->n, 320);
+    assert_span(caps[1], 0, 320, -8);
+    done();
+}
+
+static void test_engine_tick_closes_idle_stream(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    int64_t base = 1700000000LL * 1000000000LL;
+    CU_ASSERT_EQUAL(rtpproc_engine_tick(eng, base + 4000 * MS), 0);
+    CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 1);
+    CU_ASSERT_EQUAL(rtpproc_engine_tick(eng, base + 5100 * MS), 0);
+    CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 0);
+    CU_ASSERT_TRUE(caps[0]->closed);
+    done();
+}
+
+static void test_engine_bogus_jump_reanchors(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    /* timestamp jumps by one hour while arrival moves 20 ms */
+    feed(3, 160 + 8000u * 3600u, 40, A_NEG);
+    feed(4, 320 + 8000u * 3600u, 60, A_NEG);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL(caps[0]->n, 640);
+    assert_span(caps[0], 0, 320, 8);
+    assert_span(caps[0], 320, 320, -8);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->discontinuities, 1);
+    done();
+}
+
+static void test_engine_silence_gap_confirmed_by_arrival(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    /* DTX: 1 s of silence, arrival agrees */
+    feed(3, 320 + 8000, 1040, A_NEG);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL(caps[0]->n, 320 + 8000 + 160);
+    assert_span(caps[0], 320, 8000, 0);
+    CU_ASSERT_EQUAL(only_summary()->discontinuities, 0);
+    done();
+}
+
+static void test_engine_ssrc_filter_and_unknown_pt(void)
+{
+    rtpproc_engine_config cfg;
+    rtpproc_engine_config_init(&cfg);
+    cfg.sink_open = cap_open;
+    cfg.ssrc_filter_set = true;
+    cfg.ssrc_filter = 0xABCD;
+    caps_reset();
+    eng = rtpproc_engine_new(&cfg);
+    CU_ASSERT_EQUAL(feed(1, 0, 0, A_POS), RTPPROC_PKT_FILTERED);
+    CU_ASSERT_EQUAL(feed_pt(0xABCD, 120, 1, 0, 0, 50, 1), RTPPROC_PKT_RTP);
+    CU_ASSERT_EQUAL(feed_pt(0xABCD, 120, 2, 90, 20, 50, 1), RTPPROC_PKT_RTP);
+    rtpproc_engine_finish(eng);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->ssrc, 0xABCD);
+    CU_ASSERT_PTR_NULL(s->file);
+    CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_NO_CODEC);
+    CU_ASSERT_TRUE(s->pts[120]);
+    CU_ASSERT_EQUAL(ncaps, 0);
+    CU_ASSERT_EQUAL(rtpproc_engine_counters_get(eng)->filtered, 1);
+    done();
+}
+
+static void test_engine_ssrc_flood_is_bounded(void)
+{
+    rtpproc_engine_config cfg;
+    rtpproc_engine_config_init(&cfg);
+    cfg.sink_open = cap_open;
+    cfg.max_probation = 64;
+    caps_reset();
+    eng = rtpproc_engine_new(&cfg);
+    for (uint32_t i = 0; i < 10000; i++)
+        feed_pt(0x1000 + i, 8, (uint16_t)(i * 7919), i, i, 160, A_POS);
+    rtpproc_engine_finish(eng);
+    const rtpproc_engine_counters *c = rtpproc_engine_counters_get(eng);
+    CU_ASSERT_EQUAL(c->streams, 0);
+    CU_ASSERT_EQUAL(c->probation_evicted, 10000 - 64);
+    CU_ASSERT_EQUAL(ncaps, 0);
+    done();
+}
+
+CU_pSuite rtpproc_test_engine_suite(void)
+{
+    CU_pSuite s = CU_add_suite("engine", NULL, NULL);
+    if (s == NULL)
+        return NULL;
+    if (!CU_add_test(s, "probation keeps the first packet",
+                     test_engine_probation_keeps_first_packet) ||
+        !CU_add_test(s, "a single packet makes no stream",
+                     test_engine_single_packet_makes_no_stream) ||
+        !CU_add_test(s, "a lost packet becomes silence", test_engine_loss_becomes_silence) ||
+        !CU_add_test(s, "a duplicate is dropped", test_engine_duplicate_dropped) ||
+        !CU_add_test(s, "seq and ts wrap are seamless", test_engine_seq_and_ts_wrap) ||
+        !CU_add_test(s, "reordering within the window is repaired",
+                     test_engine_reorder_within_window) ||
+        !CU_add_test(s, "a packet later than the window is dropped",
+                     test_engine_late_beyond_window_dropped) ||
+        !CU_add_test(s, "idle timeout starts a new stream",
+                     test_engine_idle_timeout_starts_new_stream) ||
+        !CU_add_test(s, "tick closes an idle stream", test_engine_tick_closes_idle_stream) ||
+        !CU_add_test(s, "a bogus timestamp jump re-anchors", test_engine_bogus_jump_reanchors) ||
+        !CU_add_test(s, "a gap confirmed by arrival is silence",
+                     test_engine_silence_gap_confirmed_by_arrival) ||
+        !CU_add_test(s, "SSRC filter and unknown payload type",
+                     test_engine_ssrc_filter_and_unknown_pt) ||
+        !CU_add_test(s, "an SSRC flood stays bounded", test_engine_ssrc_flood_is_bounded))
+        return NULL;
+    return s;
+}
