@@ -1,0 +1,633 @@
+/*
+ * rtpproc - extract RTP audio streams from capture files into WAV files.
+ *
+ *   rtpproc -r FILE [-r FILE ...] [-o DIR] [options] [BPF expression]
+ *
+ * The flow: parse the command line (option values go through the core's
+ * rtpproc_options_set(), so the tshark plug-in shares names and messages),
+ * check every input before writing anything, then feed each frame through
+ * the decoder and the engine, and print the report. The exit status
+ * follows tcpdump: 0 ok, 1 usage, option or output errors, 2 when an input
+ * could not be read to its end.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <pcap/pcap.h>
+#include <sndfile.h>
+
+#include "rtpproc/decode.h"
+#include "rtpproc/engine.h"
+#include "rtpproc/options.h"
+#include "rtpproc/recorder.h"
+#include "rtpproc/report.h"
+
+#include "pcap_source.h"
+
+#ifndef RTPPROC_VERSION
+#define RTPPROC_VERSION "0.1.0"
+#endif
+
+enum {
+    EXIT_OK = 0,
+    EXIT_USAGE = 1, /* usage, option values, outputs, recordings */
+    EXIT_INPUT = 2, /* an input could not be read (to its end) */
+};
+
+#define ERRLEN 512
+
+/* What the command line asked for. */
+typedef struct cli {
+    rtpproc_options opts;
+    rp_input *inputs;
+    size_t n_inputs;
+    const char *write_path; /* -w, or NULL */
+    char *user_filter;      /* trailing words joined, or NULL */
+    char *filter;           /* what is compiled: user filter and --ssrc, or NULL */
+    bool quiet;
+} cli;
+
+/* One run's state and outputs. */
+typedef struct run {
+    rtpproc_decoder *decoder;
+    rtpproc_engine *engine;
+    rtpproc_recorder_factory *factory;
+    int linktype; /* common link type, for -w */
+    int snaplen;  /* largest snaplen, for -w */
+    pcap_t *dead; /* -w: the handle pcap_dump_open() needs */
+    pcap_dumper_t *dumper;
+    FILE *json;  /* --json, opened early to fail early */
+    FILE *table; /* stdout, or stderr when stdout carries -w/--json */
+    int status;
+} run;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Every error is one line: "rtpproc: ...". */
+static void error_msg(const char *fmt, ...)
+{
+    va_list ap;
+
+    fflush(stdout);
+    fputs("rtpproc: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* The first error decides the exit status. */
+static void set_status(run *r, int status)
+{
+    if (r->status == EXIT_OK)
+        r->status = status;
+}
+
+static void usage(FILE *out)
+{
+    fputs("Usage: rtpproc -r FILE [-r FILE ...] [-o DIR] [options] [BPF expression]\n"
+          "\n"
+          "Finds RTP streams in capture files (no signalling needed) and writes one WAV\n"
+          "file per stream plus a report, like 'tshark -q -z rtp,streams'.\n"
+          "\n"
+          "Input:\n"
+          "  -r FILE           read a pcap or pcapng file; '-' is standard input. Repeat\n"
+          "                    -r to read several files in order as one capture: streams\n"
+          "                    continue across files. Every file is checked before any\n"
+          "                    output is written.\n"
+          "  BPF expression    trailing words, joined by spaces, compiled for each input\n"
+          "                    (tcpdump syntax, e.g. 'udp port 5000'). Put '--' before it\n"
+          "                    if it starts with '-'.\n"
+          "  --ssrc SSRC       keep only streams with this SSRC (decimal or 0x hex). Also\n"
+          "                    added to the BPF filter as udp[16:4] = SSRC for IPv4;\n"
+          "                    IPv6, VLAN-tagged and fragmented packets pass the BPF\n"
+          "                    filter and are selected by the stream engine.\n"
+          "\n"
+          "Output:\n"
+          "  -o, --dir DIR     directory for the recordings (default '.'); created if\n"
+          "                    missing (one level)\n"
+          "  --force           replace existing recordings (default: an existing file is\n"
+          "                    an error, and reading stops)\n"
+          "  --encoding ENC    pcm16 (default), alaw or ulaw; G.711 streams are stored\n"
+          "                    without transcoding when ENC matches them\n"
+          "  --no-audio        statistics only: no recordings\n"
+          "  -w FILE           write the frames that carried the selected RTP packets to a\n"
+          "                    pcap file ('-' = standard output). All inputs must have the\n"
+          "                    same link type. Only the last fragment of a fragmented\n"
+          "                    datagram is written.\n"
+          "  --json FILE       write the report as JSON ('-' = standard output)\n"
+          "  -q                do not print the report table (it goes to standard output,\n"
+          "                    or to standard error when -w - or --json - use stdout)\n"
+          "\n"
+          "Streams:\n"
+          "  --timeout SEC     capture time without packets that ends a stream (default\n"
+          "                    5); 5, 1.5, 5s or 250ms\n"
+          "  --pt-map MAP      payload types: PT=name[/rate[/channels]], comma separated,\n"
+          "                    e.g. 96=L16/16000/2,97=PCMU; may be repeated\n"
+          "\n"
+          "  -h, --help        this help\n"
+          "  -V, --version     version of rtpproc, libpcap and libsndfile\n"
+          "\n"
+          "Exit status: 0 ok; 1 usage, invalid option, unreadable or unusable input file\n"
+          "(before anything was processed), or an output error (recording directory,\n"
+          "-w, --json, a recording that could not be written: reading stops there);\n"
+          "2 an input could not be read to its end (e.g. a truncated capture): what was\n"
+          "read is processed, the recordings are finalised, the report is printed, and\n"
+          "the next input is read.\n"
+          "SIGINT/SIGTERM stop reading; the recordings are finalised and the report\n"
+          "printed, then rtpproc ends by that signal.\n",
+          out);
+}
+
+static void version(void)
+{
+    printf("rtpproc %s\n%s\n%s\n", RTPPROC_VERSION, pcap_lib_version(), sf_version_string());
+}
+
+/* Long options without a short form: getopt_long returns LONG_ONLY and the
+ * name is handed to rtpproc_options_set() unchanged. */
+#define LONG_ONLY 0x100
+
+static const struct option long_options[] = {
+    {"dir", required_argument, NULL, 'o'},
+    {"timeout", required_argument, NULL, LONG_ONLY},
+    {"ssrc", required_argument, NULL, LONG_ONLY},
+    {"encoding", required_argument, NULL, LONG_ONLY},
+    {"pt-map", required_argument, NULL, LONG_ONLY},
+    {"json", required_argument, NULL, LONG_ONLY},
+    {"force", no_argument, NULL, LONG_ONLY},
+    {"no-audio", no_argument, NULL, LONG_ONLY},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The option as the user typed it, without "=value", for messages. */
+static char *typed_option(const char *arg)
+{
+    size_t len = strcspn(arg, "=");
+    return g_strndup(arg, len);
+}
+
+/* One line for a getopt error; returns EXIT_USAGE. */
+static int getopt_error(int c, char **argv)
+{
+    char *typed = typed_option(argv[optind - 1]);
+
+    if (c == ':') {
+        if (optopt > 0 && optopt < LONG_ONLY)
+            error_msg("option '-%c' needs a value (see 'rtpproc --help')", optopt);
+        else
+            error_msg("option '%s' needs a value (see 'rtpproc --help')", typed);
+    } else if (optopt == LONG_ONLY || optopt == 'h' || optopt == 'V') {
+        error_msg("option '%s' takes no value (see 'rtpproc --help')", typed);
+    } else if (optopt != 0) {
+        error_msg("unknown option '-%c' (see 'rtpproc --help')", optopt);
+    } else {
+        error_msg("unknown option '%s' (see 'rtpproc --help')", typed);
+    }
+    g_free(typed);
+    return EXIT_USAGE;
+}
+
+static int set_option(cli *c, const char *name, const char *value)
+{
+    char err[ERRLEN];
+
+    if (rtpproc_options_set(&c->opts, name, value, err, sizeof(err)) != RTPPROC_OK) {
+        error_msg("%s", err);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+static void add_input(cli *c, const char *path)
+{
+    c->inputs = g_renew(rp_input, c->inputs, c->n_inputs + 1);
+    rp_input_init(&c->inputs[c->n_inputs], path);
+    c->n_inputs++;
+}
+
+/*
+ * The BPF filter: the user's expression and, for --ssrc, the SSRC at
+ * offset 8 of the UDP payload (udp[16:4]). libpcap's udp[] only indexes
+ * unfragmented or first-fragment IPv4, so everything that is not IPv4 and
+ * every later IPv4 fragment passes that part; the engine's own SSRC filter
+ * does the exact selection.
+ */
+static void build_filter(cli *c)
+{
+    char *ssrc = NULL;
+
+    if (c->opts.engine.ssrc_filter_set)
+        ssrc = g_strdup_printf("(udp[16:4] = 0x%08" PRIx32 " or not ip or ip[6:2] & 0x1fff != 0)",
+                               c->opts.engine.ssrc_filter);
+    if (ssrc != NULL && c->user_filter != NULL)
+        c->filter = g_strdup_printf("%s and (%s)", ssrc, c->user_filter);
+    else if (ssrc != NULL)
+        c->filter = g_strdup(ssrc);
+    else if (c->user_filter != NULL)
+        c->filter = g_strdup(c->user_filter);
+    g_free(ssrc);
+}
+
+/* Returns -1 to go on, or the exit status (0 after --help/--version). */
+static int parse_args(cli *c, int argc, char **argv)
+{
+    int ch, idx, rc;
+    bool have_stdin = false;
+
+    opterr = 0; /* our messages, one line each */
+    for (;;) {
+        idx = -1;
+        ch = getopt_long(argc, argv, ":r:o:w:qhV", long_options, &idx);
+        if (ch == -1)
+            break;
+        switch (ch) {
+        case 'r':
+            if (strcmp(optarg, "-") == 0) {
+                if (have_stdin) {
+                    error_msg("standard input ('-r -') can be read only once");
+                    return EXIT_USAGE;
+                }
+                have_stdin = true;
+            }
+            add_input(c, optarg);
+            break;
+        case 'o':
+            if ((rc = set_option(c, "dir", optarg)) != EXIT_OK)
+                return rc;
+            break;
+        case 'w':
+            c->write_path = optarg;
+            break;
+        case 'q':
+            c->quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            version();
+            return EXIT_OK;
+        case LONG_ONLY:
+            if ((rc = set_option(c, long_options[idx].name, optarg)) != EXIT_OK)
+                return rc;
+            break;
+        default:
+            return getopt_error(ch, argv);
+        }
+    }
+    if (c->n_inputs == 0) {
+        error_msg("no input: give -r FILE (see 'rtpproc --help')");
+        return EXIT_USAGE;
+    }
+    if (optind < argc)
+        c->user_filter = g_strjoinv(" ", argv + optind);
+    if (c->write_path != NULL && c->opts.json_path != NULL && strcmp(c->write_path, "-") == 0 &&
+        strcmp(c->opts.json_path, "-") == 0) {
+        error_msg("-w - and --json - cannot both write to standard output");
+        return EXIT_USAGE;
+    }
+    build_filter(c);
+    return -1;
+}
+
+/*
+ * Opens every input once before anything is written: it must be a capture
+ * of a supported link type on which the filter compiles. Regular files are
+ * closed again (thousands of rotated files would otherwise hold as many
+ * descriptors and buffers); stdin stays open for the run.
+ */
+static int check_inputs(cli *c, run *r)
+{
+    char err[ERRLEN], name[64];
+
+    r->linktype = -1;
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        rp_input *in = &c->inputs[i];
+
+        if (rp_input_open(in, err, sizeof(err)) != RP_OPEN_OK) {
+            error_msg("%s", err);
+            return EXIT_USAGE;
+        }
+        if (!rtpproc_decode_linktype_supported(in->linktype)) {
+            error_msg("'%s': unsupported link type %s", in->name,
+                      rp_linktype_name(in->linktype, name, sizeof(name)));
+            return EXIT_USAGE;
+        }
+        if (rp_input_set_filter(in, c->filter, err, sizeof(err)) != 0) {
+            error_msg("invalid filter expression '%s': %s",
+                      c->user_filter != NULL ? c->user_filter : c->filter, err);
+            return EXIT_USAGE;
+        }
+        if (c->write_path != NULL && r->linktype != -1 && in->linktype != r->linktype) {
+            char first[64];
+            error_msg("-w needs one link type, but '%s' is %s and '%s' is %s", c->inputs[0].name,
+                      rp_linktype_name(r->linktype, first, sizeof(first)), in->name,
+                      rp_linktype_name(in->linktype, name, sizeof(name)));
+            return EXIT_USAGE;
+        }
+        r->linktype = in->linktype;
+        if (in->snaplen > r->snaplen)
+            r->snaplen = in->snaplen;
+        if (!in->is_stdin)
+            rp_input_close(in);
+    }
+    return EXIT_OK;
+}
+
+/* Uses DIR, creating it (one level) when missing. */
+static int prepare_dir(const char *dir)
+{
+    struct stat st;
+
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT) {
+            error_msg("cannot use output directory '%s': %s", dir, strerror(errno));
+            return EXIT_USAGE;
+        }
+        if (mkdir(dir, 0777) != 0) {
+            error_msg("cannot create output directory '%s': %s", dir, strerror(errno));
+            return EXIT_USAGE;
+        }
+        return EXIT_OK;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        error_msg("output directory '%s' is not a directory", dir);
+        return EXIT_USAGE;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        error_msg("cannot write to output directory '%s': %s", dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+static FILE *open_output(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        error_msg("cannot write '%s': %s", path, strerror(errno));
+    return f;
+}
+
+/* Output directory, -w and --json, all before the first packet is read. */
+static int prepare_outputs(cli *c, run *r)
+{
+    const rtpproc_options *o = &c->opts;
+    int rc;
+
+    if (!o->no_audio && (rc = prepare_dir(o->out_dir != NULL ? o->out_dir : ".")) != EXIT_OK)
+        return rc;
+    if (c->write_path != NULL) {
+        FILE *f = open_output(c->write_path);
+        if (f == NULL)
+            return EXIT_USAGE;
+        r->dead = pcap_open_dead_with_tstamp_precision(
+            r->linktype, r->snaplen > 0 ? r->snaplen : 262144, PCAP_TSTAMP_PRECISION_NANO);
+        r->dumper = r->dead != NULL ? pcap_dump_fopen(r->dead, f) : NULL;
+        if (r->dumper == NULL) {
+            error_msg("cannot write '%s': %s", c->write_path,
+                      r->dead != NULL ? pcap_geterr(r->dead) : "out of memory");
+            if (f != stdout)
+                fclose(f);
+            return EXIT_USAGE;
+        }
+    }
+    if (o->json_path != NULL && (r->json = open_output(o->json_path)) == NULL)
+        return EXIT_USAGE;
+    bool stdout_taken = (c->write_path != NULL && strcmp(c->write_path, "-") == 0) ||
+                        (o->json_path != NULL && strcmp(o->json_path, "-") == 0);
+    r->table = stdout_taken ? stderr : stdout;
+    return EXIT_OK;
+}
+
+static int create_engine(cli *c, run *r)
+{
+    rtpproc_engine_config cfg = c->opts.engine;
+
+    r->decoder = rtpproc_decoder_new(NULL);
+    if (!c->opts.no_audio) {
+        r->factory = rtpproc_recorder_factory_new(c->opts.out_dir, c->opts.force);
+        cfg.sink_open = r->factory != NULL ? rtpproc_recorder_open : NULL;
+        cfg.sink_userdata = r->factory;
+    } else {
+        cfg.sink_open = NULL;
+        cfg.sink_userdata = NULL;
+    }
+    r->engine = rtpproc_engine_new(&cfg);
+    if (r->decoder == NULL || r->engine == NULL || (!c->opts.no_audio && r->factory == NULL)) {
+        error_msg("out of memory");
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/*
+ * Reads one input to its end. Returns false when reading must stop
+ * altogether (signal, or a recording that could not be written).
+ */
+static bool read_input(cli *c, run *r, rp_input *in)
+{
+    char err[ERRLEN];
+    const struct pcap_pkthdr *h;
+    const uint8_t *data;
+    rtpproc_time_ns ts;
+    rtpproc_datagram dg;
+
+    /* Checked before, but a file may have changed since. */
+    if (rp_input_open(in, err, sizeof(err)) != RP_OPEN_OK) {
+        error_msg("%s", err);
+        set_status(r, EXIT_INPUT);
+        return true;
+    }
+    if (rp_input_set_filter(in, c->filter, err, sizeof(err)) != 0) {
+        error_msg("invalid filter expression '%s': %s", c->filter, err);
+        set_status(r, EXIT_USAGE);
+        rp_input_close(in);
+        return true;
+    }
+    for (;;) {
+        if (stop_signal != 0)
+            break;
+        int rc = rp_input_next(in, &h, &data, &ts, err, sizeof(err));
+        if (rc == RP_READ_END)
+            break;
+        if (rc != RP_READ_FRAME) {
+            if (stop_signal != 0) /* EINTR on a pipe */
+                break;
+            error_msg("'%s': %s (%s); %" PRIu64 " packets read", in->name,
+                      rc == RP_READ_TRUNCATED ? "truncated capture" : "read error", err,
+                      in->frames);
+            set_status(r, EXIT_INPUT);
+            break;
+        }
+        if (rtpproc_decode_frame(r->decoder, in->linktype, ts, data, h->caplen, h->len, &dg) !=
+            RTPPROC_PARSE_OK)
+            continue;
+        int verdict = rtpproc_engine_feed(r->engine, &dg);
+        if (verdict < 0) {
+            error_msg("%s", rtpproc_engine_error(r->engine));
+            set_status(r, EXIT_USAGE);
+            rp_input_close(in);
+            return false;
+        }
+        if (verdict == RTPPROC_PKT_RTP && r->dumper != NULL)
+            pcap_dump((u_char *)r->dumper, h, data);
+    }
+    rp_input_close(in);
+    return stop_signal == 0;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a read blocked on a pipe must return (EINTR). */
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static bool write_gstring(FILE *f, const GString *s)
+{
+    return fwrite(s->str, 1, s->len, f) == s->len && fflush(f) == 0;
+}
+
+/* The report table and --json, from every stream the engine ended. */
+static void write_reports(cli *c, run *r)
+{
+    size_t n = 0;
+    const rtpproc_stream_summary *s = rtpproc_engine_summaries(r->engine, &n);
+    const rtpproc_engine_counters *ec = rtpproc_engine_counters_get(r->engine);
+    const rtpproc_decode_counters *dc = rtpproc_decoder_counters(r->decoder);
+    GString *out = g_string_new(NULL);
+
+    if (!c->quiet) {
+        rtpproc_report_text(s, n, &c->opts.engine.ptmap, ec, dc, out);
+        if (!write_gstring(r->table, out)) {
+            error_msg("cannot write the report: %s", strerror(errno));
+            set_status(r, EXIT_USAGE);
+        }
+    }
+    if (r->json != NULL) {
+        g_string_truncate(out, 0);
+        rtpproc_report_json(s, n, &c->opts.engine.ptmap, ec, dc, out);
+        if (!write_gstring(r->json, out)) {
+            error_msg("cannot write '%s': %s", c->opts.json_path, strerror(errno));
+            set_status(r, EXIT_USAGE);
+        }
+    }
+    g_string_free(out, TRUE);
+}
+
+static void close_outputs(cli *c, run *r)
+{
+    if (r->dumper != NULL) {
+        FILE *f = pcap_dump_file(r->dumper);
+        bool ok = pcap_dump_flush(r->dumper) == 0 && !ferror(f);
+        int saved = errno;
+        /* pcap_dump_close() fcloses; stdout stays open for the report. */
+        if (f != stdout)
+            pcap_dump_close(r->dumper);
+        pcap_close(r->dead);
+        if (!ok) {
+            error_msg("cannot write '%s': %s", c->write_path, strerror(saved));
+            set_status(r, EXIT_USAGE);
+        }
+        r->dumper = NULL;
+        r->dead = NULL;
+    }
+    if (r->json != NULL && r->json != stdout && fclose(r->json) != 0) {
+        error_msg("cannot write '%s': %s", c->opts.json_path, strerror(errno));
+        set_status(r, EXIT_USAGE);
+    }
+    r->json = NULL;
+}
+
+static void free_cli(cli *c)
+{
+    for (size_t i = 0; i < c->n_inputs; i++)
+        rp_input_close(&c->inputs[i]);
+    g_free(c->inputs);
+    g_free(c->user_filter);
+    g_free(c->filter);
+    rtpproc_options_clear(&c->opts);
+}
+
+static int run_all(cli *c)
+{
+    run r = {.linktype = -1};
+    int rc;
+
+    if ((rc = check_inputs(c, &r)) != EXIT_OK || (rc = prepare_outputs(c, &r)) != EXIT_OK ||
+        (rc = create_engine(c, &r)) != EXIT_OK) {
+        set_status(&r, rc);
+        goto out;
+    }
+    install_signals();
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        if (!read_input(c, &r, &c->inputs[i]))
+            break;
+    }
+    if (rtpproc_engine_finish(r.engine) < 0) {
+        error_msg("%s", rtpproc_engine_error(r.engine));
+        set_status(&r, EXIT_USAGE);
+    }
+    write_reports(c, &r);
+out:
+    close_outputs(c, &r);
+    if (r.engine != NULL)
+        rtpproc_engine_free(r.engine);
+    if (r.factory != NULL)
+        rtpproc_recorder_factory_free(r.factory);
+    rtpproc_decoder_free(r.decoder);
+    return r.status;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    int status;
+
+    memset(&c, 0, sizeof(c));
+    rtpproc_options_init(&c.opts);
+    status = parse_args(&c, argc, argv);
+    if (status < 0)
+        status = run_all(&c);
+    free_cli(&c);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        error_msg("cannot write to standard output: %s", strerror(errno));
+        if (status == EXIT_OK)
+            status = EXIT_USAGE;
+    }
+    if (stop_signal != 0) {
+        /* Finished cleanly; now end the way the shell expects (128 + signal). */
+        int sig = stop_signal;
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    return status;
+}

@@ -1,0 +1,153 @@
+# tests/integration/lib.sh - helpers for the integration scripts (bash).
+#
+# Source it after `set -eu`:
+#     . "$(dirname "$0")/lib.sh"
+# The scripts get their tools from ctest's environment: RTPPROC, RTPGEN,
+# WSCHECK, SNDINFO, SRCDIR, SHARED_DIR, WORKDIR (see tests/integration/
+# CMakeLists.txt). Exit status 77 means "skipped" to ctest.
+#
+#   fail MSG...              print "FAIL: MSG" on stderr, exit 1
+#   skip MSG...              print "SKIP: MSG", exit 77
+#   need_tool TOOL...        skip unless every TOOL is on PATH
+#   need_env VAR...          fail unless every VAR is set and non-empty
+#   setup_workdir            rm -rf and recreate $WORKDIR
+#   run_expect STATUS CMD... run CMD with stdout/stderr in $RUN_OUT/$RUN_ERR,
+#                            fail unless it exits with STATUS
+#   assert_grep TEXT FILE    fail unless FILE contains TEXT (fixed string)
+#   assert_no_grep TEXT FILE fail if FILE contains TEXT
+#   assert_lines N FILE      fail unless FILE has exactly N lines
+#   assert_eq WANT GOT WHAT  fail unless WANT = GOT (strings)
+#   wav_info FILE            print "frames=N rate=R channels=C" ($SNDINFO or soxi)
+#   check_wav FILE FRAMES [RATE [CHANNELS]]
+#                            fail unless libsndfile opens FILE with exactly
+#                            FRAMES frames (and RATE, CHANNELS when given)
+#   pcap_count FILE [BPF...] number of records in a capture (tcpdump)
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+need_tool() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
+    done
+}
+
+need_env() {
+    local v
+    for v in "$@"; do
+        [ -n "${!v:-}" ] || fail "environment variable $v is not set (run through ctest)"
+    done
+}
+
+setup_workdir() {
+    need_env WORKDIR
+    rm -rf "$WORKDIR"
+    mkdir -p "$WORKDIR"
+}
+
+# Output files of the last run_expect; later runs overwrite them.
+RUN_OUT=${WORKDIR:-/tmp}/run.stdout
+RUN_ERR=${WORKDIR:-/tmp}/run.stderr
+
+run_expect() {
+    local want=$1 got=0
+    shift
+    RUN_OUT=$WORKDIR/run.stdout
+    RUN_ERR=$WORKDIR/run.stderr
+    "$@" >"$RUN_OUT" 2>"$RUN_ERR" || got=$?
+    if [ "$got" != "$want" ]; then
+        echo "--- command: $*" >&2
+        echo "--- stdout:" >&2
+        head -n 40 "$RUN_OUT" >&2
+        echo "--- stderr:" >&2
+        head -n 40 "$RUN_ERR" >&2
+        fail "exit status $got, expected $want: $*"
+    fi
+}
+
+assert_grep() {
+    grep -qF -- "$1" "$2" || {
+        echo "--- $2:" >&2
+        head -n 40 "$2" >&2
+        fail "'$1' not found in $2"
+    }
+}
+
+assert_no_grep() {
+    if grep -qF -- "$1" "$2"; then
+        echo "--- $2:" >&2
+        head -n 40 "$2" >&2
+        fail "'$1' unexpectedly found in $2"
+    fi
+}
+
+assert_lines() {
+    local n
+    n=$(wc -l <"$2")
+    [ "$n" -eq "$1" ] || {
+        echo "--- $2:" >&2
+        head -n 40 "$2" >&2
+        fail "$2 has $n lines, expected $1"
+    }
+}
+
+assert_eq() {
+    [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+# libsndfile's view of a sound file: frames=N rate=R channels=C. Uses the
+# project's sndinfo when built, else soxi (sox) - both read through libsndfile
+# or an equivalent header parser, never through rtpproc.
+wav_info() {
+    local f=$1 line
+    [ -f "$f" ] || fail "$f does not exist"
+    if [ -n "${SNDINFO:-}" ] && [ -x "$SNDINFO" ]; then
+        line=$("$SNDINFO" "$f") || fail "$f: not a readable sound file"
+        echo "$line" | sed -E 's/^(frames=[0-9]+ rate=[0-9]+ channels=[0-9]+).*/\1/'
+    elif command -v soxi >/dev/null 2>&1; then
+        local frames rate channels
+        frames=$(soxi -s "$f" 2>/dev/null) || fail "$f: not a readable sound file"
+        rate=$(soxi -r "$f")
+        channels=$(soxi -c "$f")
+        echo "frames=$frames rate=$rate channels=$channels"
+    else
+        skip "neither \$SNDINFO nor soxi available"
+    fi
+}
+
+check_wav() {
+    local f=$1 frames=$2 rate=${3:-} channels=${4:-} info
+    info=$(wav_info "$f") || exit 1
+    case " $info " in
+    *" frames=$frames "*) ;;
+    *) fail "$f: expected frames=$frames, got: $info" ;;
+    esac
+    if [ -n "$rate" ]; then
+        case " $info " in
+        *" rate=$rate "*) ;;
+        *) fail "$f: expected rate=$rate, got: $info" ;;
+        esac
+    fi
+    if [ -n "$channels" ]; then
+        case " $info " in
+        *" channels=$channels "*) ;;
+        *) fail "$f: expected channels=$channels, got: $info" ;;
+        esac
+    fi
+}
+
+# Records tcpdump reads from FILE (matching the optional BPF expression).
+# tcpdump stops at a truncated record just as libpcap does for rtpproc.
+pcap_count() {
+    local f=$1
+    shift
+    { tcpdump -n -r "$f" "$@" 2>/dev/null || true; } | wc -l
+}
