@@ -1,0 +1,376 @@
+/*
+ * rtpproc - libsndfile recorder: one WAV file per stream.
+ *
+ * Frames collect in a per-sink buffer of RTPPROC_RECORDER_BUFFER_FRAMES
+ * and reach the file a buffer at a time. PCM files buffer int16 frames
+ * (sf_writef_short); G.711 files buffer the encoded bytes and write them
+ * with sf_write_raw, so bytes from the wire are stored untouched and PCM
+ * written into such a file is encoded with spandsp, the same tables the
+ * decoder uses.
+ */
+#include "rtpproc/recorder.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <sndfile.h>
+
+#include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
+
+typedef struct recorder {
+    rtpproc_sink base;
+    SNDFILE *sf;
+    int fd;          /* ours: libsndfile is told not to close it */
+    bool native;     /* G.711 bytes, written raw */
+    uint8_t silence; /* silence byte of the native encoding */
+    size_t used;     /* frames waiting in buf */
+    int16_t *pcm;    /* PCM files: RTPPROC_RECORDER_BUFFER_FRAMES * channels */
+    uint8_t *raw;    /* native files: same size in bytes */
+    int error;       /* first write error; later writes fail with it */
+} recorder;
+
+struct rtpproc_recorder_factory {
+    char *dir;
+    bool force;
+    GHashTable *used; /* file names handed out in this run (owned keys, no values) */
+};
+
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errbuf == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static uint8_t encode(const recorder *r, int16_t v)
+{
+    return r->base.fmt.encoding == RTPPROC_NATIVE_ALAW ? linear_to_alaw(v) : linear_to_ulaw(v);
+}
+
+/* Hands the buffered frames to libsndfile. */
+static int write_buffer(recorder *r)
+{
+    if (r->error != RTPPROC_OK)
+        return r->error;
+    if (r->used == 0)
+        return RTPPROC_OK;
+    if (r->native) {
+        sf_count_t bytes = (sf_count_t)(r->used * r->base.fmt.channels);
+        if (sf_write_raw(r->sf, r->raw, bytes) != bytes)
+            r->error = RTPPROC_EIO;
+    } else {
+        if (sf_writef_short(r->sf, r->pcm, (sf_count_t)r->used) != (sf_count_t)r->used)
+            r->error = RTPPROC_EIO;
+    }
+    r->used = 0;
+    return r->error;
+}
+
+static int rec_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t nframes)
+{
+    recorder *r = (recorder *)s;
+    unsigned ch = s->fmt.channels;
+
+    if (r->error != RTPPROC_OK)
+        return r->error;
+    while (nframes > 0) {
+        size_t take = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
+        if (take > nframes)
+            take = nframes;
+        size_t n = take * ch;
+        if (r->native) {
+            uint8_t *dst = r->raw + r->used * ch;
+            for (size_t i = 0; i < n; i++)
+                dst[i] = encode(r, frames[i]);
+        } else {
+            memcpy(r->pcm + r->used * ch, frames, n * sizeof(int16_t));
+        }
+        r->used += take;
+        s->frames += take;
+        frames += n;
+        nframes -= take;
+        if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES && write_buffer(r) != RTPPROC_OK)
+            return r->error;
+    }
+    return RTPPROC_OK;
+}
+
+static int rec_write_native(rtpproc_sink *s, const uint8_t *bytes, size_t nframes)
+{
+    recorder *r = (recorder *)s;
+    unsigned ch = s->fmt.channels;
+
+    if (!r->native)
+        return RTPPROC_EINVAL;
+    if (r->error != RTPPROC_OK)
+        return r->error;
+    while (nframes > 0) {
+        size_t take = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
+        if (take > nframes)
+            take = nframes;
+        memcpy(r->raw + r->used * ch, bytes, take * ch);
+        r->used += take;
+        s->frames += take;
+        bytes += take * ch;
+        nframes -= take;
+        if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES && write_buffer(r) != RTPPROC_OK)
+            return r->error;
+    }
+    return RTPPROC_OK;
+}
+
+/* Silence goes through the same buffer: one write per buffer, never per sample. */
+static int rec_write_silence(rtpproc_sink *s, uint64_t nframes)
+{
+    recorder *r = (recorder *)s;
+    unsigned ch = s->fmt.channels;
+
+    if (r->error != RTPPROC_OK)
+        return r->error;
+    while (nframes > 0) {
+        size_t take = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
+        if (take > nframes)
+            take = (size_t)nframes;
+        if (r->native)
+            memset(r->raw + r->used * ch, r->silence, take * ch);
+        else
+            memset(r->pcm + r->used * ch, 0, take * ch * sizeof(int16_t));
+        r->used += take;
+        s->frames += take;
+        nframes -= take;
+        if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES && write_buffer(r) != RTPPROC_OK)
+            return r->error;
+    }
+    return RTPPROC_OK;
+}
+
+static int rec_flush(rtpproc_sink *s)
+{
+    recorder *r = (recorder *)s;
+
+    if (write_buffer(r) != RTPPROC_OK)
+        return r->error;
+    /* Rewrites the RIFF and data chunk sizes for the frames written so far. */
+    sf_command(r->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+    if (sf_error(r->sf) != SF_ERR_NO_ERROR)
+        r->error = RTPPROC_EIO;
+    return r->error;
+}
+
+static int rec_close(rtpproc_sink *s)
+{
+    recorder *r = (recorder *)s;
+    int rc;
+
+    if (r == NULL)
+        return RTPPROC_OK;
+    rc = rec_flush(s);
+    if (sf_close(r->sf) != SF_ERR_NO_ERROR && rc == RTPPROC_OK)
+        rc = RTPPROC_EIO;
+    /* close() can report a delayed write error (NFS, quota). */
+    if (close(r->fd) != 0 && rc == RTPPROC_OK)
+        rc = RTPPROC_EIO;
+    free(r->pcm);
+    free(r->raw);
+    free(s->path);
+    free(r);
+    return rc;
+}
+
+static const rtpproc_sink_ops recorder_ops = {
+    .write_pcm = rec_write_pcm,
+    .write_native = rec_write_native,
+    .write_silence = rec_write_silence,
+    .flush = rec_flush,
+    .close = rec_close,
+};
+
+/*
+ * Creates `path`: never replaces an existing file unless `force`. O_EXCL
+ * makes the check and the creation one step, so a file appearing in
+ * between is not overwritten either. *created tells whether the file is
+ * new (and may be removed again if setting it up fails).
+ */
+static int create_file(const char *path, bool force, bool *created, int *status, char *errbuf,
+                       size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+
+    *created = fd >= 0;
+    if (fd < 0 && errno == EEXIST && force)
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+    if (errno == EEXIST) {
+        *status = RTPPROC_EEXIST;
+        set_err(errbuf, errlen, "cannot create '%s': file exists (use --force to overwrite)", path);
+    } else {
+        *status = RTPPROC_EIO;
+        set_err(errbuf, errlen, "cannot create '%s': %s", path, strerror(errno));
+    }
+    return -1;
+}
+
+rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
+                                         const rtpproc_sink_format *fmt, int *status, char *errbuf,
+                                         size_t errlen)
+{
+    recorder *r = NULL;
+    SF_INFO info;
+    bool created = false;
+    int fd = -1;
+
+    *status = RTPPROC_OK;
+    memset(&info, 0, sizeof(info));
+    info.samplerate = (int)fmt->sample_rate;
+    info.channels = (int)fmt->channels;
+    info.format = SF_FORMAT_WAV;
+    switch (fmt->encoding) {
+    case RTPPROC_NATIVE_NONE:
+        info.format |= SF_FORMAT_PCM_16;
+        break;
+    case RTPPROC_NATIVE_ALAW:
+        info.format |= SF_FORMAT_ALAW;
+        break;
+    case RTPPROC_NATIVE_ULAW:
+        info.format |= SF_FORMAT_ULAW;
+        break;
+    default:
+        info.format = 0;
+        break;
+    }
+    if (fmt->sample_rate == 0 || fmt->sample_rate > INT32_MAX || fmt->channels == 0 ||
+        fmt->channels > INT32_MAX || !sf_format_check(&info)) {
+        *status = RTPPROC_EINVAL;
+        set_err(errbuf, errlen, "cannot create '%s': unsupported WAV format (%u Hz, %u channels)",
+                path, (unsigned)fmt->sample_rate, fmt->channels);
+        return NULL;
+    }
+
+    /* Everything that can fail without touching the disk comes first. */
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        goto nomem;
+    r->base.ops = &recorder_ops;
+    r->base.fmt = *fmt;
+    r->fd = -1;
+    r->native = fmt->encoding != RTPPROC_NATIVE_NONE;
+    if (r->native) {
+        r->raw = malloc((size_t)RTPPROC_RECORDER_BUFFER_FRAMES * fmt->channels);
+        r->silence = encode(r, 0);
+    } else {
+        r->pcm = malloc((size_t)RTPPROC_RECORDER_BUFFER_FRAMES * fmt->channels * sizeof(int16_t));
+    }
+    r->base.path = strdup(path);
+    if ((r->raw == NULL && r->pcm == NULL) || r->base.path == NULL)
+        goto nomem;
+
+    fd = create_file(path, force, &created, status, errbuf, errlen);
+    if (fd < 0)
+        goto fail;
+    r->sf = sf_open_fd(fd, SFM_WRITE, &info, 0);
+    if (r->sf == NULL) {
+        *status = RTPPROC_EIO;
+        set_err(errbuf, errlen, "cannot create '%s': %s", path, sf_strerror(NULL));
+        goto fail;
+    }
+    r->fd = fd;
+    return &r->base;
+
+nomem:
+    *status = RTPPROC_ENOMEM;
+    set_err(errbuf, errlen, "cannot create '%s': out of memory", path);
+fail:
+    if (fd >= 0) {
+        close(fd);
+        if (created)
+            unlink(path); /* only a file this call created, never one it truncated */
+    }
+    if (r != NULL) {
+        free(r->pcm);
+        free(r->raw);
+        free(r->base.path);
+        free(r);
+    }
+    return NULL;
+}
+
+rtpproc_recorder_factory *rtpproc_recorder_factory_new(const char *dir, bool force)
+{
+    rtpproc_recorder_factory *f = g_try_new0(rtpproc_recorder_factory, 1);
+
+    if (f == NULL)
+        return NULL;
+    f->dir = g_strdup(dir != NULL ? dir : ".");
+    f->force = force;
+    f->used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return f;
+}
+
+void rtpproc_recorder_factory_free(rtpproc_recorder_factory *f)
+{
+    if (f == NULL)
+        return;
+    g_hash_table_destroy(f->used);
+    g_free(f->dir);
+    g_free(f);
+}
+
+/* An address as text for a file name: IPv6 ':' become '-'. */
+static void addr_for_name(const rtpproc_addr *a, char *buf)
+{
+    rtpproc_addr_format(a, buf, RTPPROC_ADDRSTRLEN);
+    for (char *p = buf; *p != '\0'; p++) {
+        if (*p == ':')
+            *p = '-';
+    }
+}
+
+rtpproc_sink *rtpproc_recorder_open(void *userdata, const rtpproc_sink_info *info,
+                                    const rtpproc_sink_format *fmt, int *status, char *errbuf,
+                                    size_t errlen)
+{
+    rtpproc_recorder_factory *f = userdata;
+    char src[RTPPROC_ADDRSTRLEN];
+    char dst[RTPPROC_ADDRSTRLEN];
+
+    addr_for_name(&info->flow->src, src);
+    addr_for_name(&info->flow->dst, dst);
+    char *base = g_strdup_printf("%s_%u-%s_%u-0x%08X", src, (unsigned)info->flow->sport, dst,
+                                 (unsigned)info->flow->dport, (unsigned)info->ssrc);
+    /*
+     * The same key again (after an idle timeout) gets "-2", "-3", ...: a
+     * name is never used twice in one run, even with --force.
+     */
+    char *name = g_strdup_printf("%s.wav", base);
+    for (unsigned n = 2; g_hash_table_contains(f->used, name); n++) {
+        g_free(name);
+        name = g_strdup_printf("%s-%u.wav", base, n);
+    }
+    g_free(base);
+
+    size_t dlen = strlen(f->dir);
+    bool slash = dlen > 0 && f->dir[dlen - 1] == '/';
+    char *path = g_strconcat(f->dir, slash ? "" : "/", name, NULL);
+    rtpproc_sink *s = rtpproc_recorder_open_path(path, f->force, fmt, status, errbuf, errlen);
+    g_free(path);
+    if (s != NULL)
+        g_hash_table_add(f->used, name); /* the table keeps `name` */
+    else
+        g_free(name);
+    return s;
+}

@@ -1,0 +1,807 @@
+/*
+ * Unit tests of the libsndfile recorder, its file factory and the memory
+ * sink (suite "recorder").
+ *
+ * Files go to a fresh mkdtemp() directory under /tmp that the suite
+ * cleanup removes. Everything written is read back with libsndfile.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+#include <sndfile.h>
+
+#include "rtpproc/recorder.h"
+#include "rtpproc/sink.h"
+
+CU_pSuite rtpproc_test_recorder_suite(void);
+
+static char tmpdir[64];
+
+/* Removes `path` and, for a directory, everything below it. */
+static void remove_tree(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d != NULL) {
+            struct dirent *e;
+            while ((e = readdir(d)) != NULL) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                char sub[4096];
+                snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+                remove_tree(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int suite_init(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/rtpproc-test-recorder-XXXXXX");
+    return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int suite_clean(void)
+{
+    remove_tree(tmpdir);
+    return 0;
+}
+
+/* tmpdir + "/" + name into buf. */
+static const char *tmp_path(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", tmpdir, name);
+    return buf;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Opens `path` with libsndfile for reading; info filled. */
+static SNDFILE *read_open(const char *path, SF_INFO *info)
+{
+    memset(info, 0, sizeof(*info));
+    return sf_open(path, SFM_READ, info);
+}
+
+/*
+ * The 256 G.711 levels as libsndfile decodes them: the bytes 0..255 are
+ * written to a headerless file with stdio and read as SF_FORMAT_RAW.
+ */
+static bool sndfile_levels(int subformat, short levels[256])
+{
+    char path[128];
+    uint8_t bytes[256];
+    SF_INFO info;
+
+    for (unsigned i = 0; i < 256; i++)
+        bytes[i] = (uint8_t)i;
+    tmp_path(path, sizeof(path), "levels.raw");
+    FILE *fp = fopen(path, "wb");
+    if (fp == NULL)
+        return false;
+    bool ok = fwrite(bytes, 1, 256, fp) == 256;
+    ok = fclose(fp) == 0 && ok;
+    memset(&info, 0, sizeof(info));
+    info.samplerate = 8000;
+    info.channels = 1;
+    info.format = SF_FORMAT_RAW | subformat;
+    SNDFILE *sf = ok ? sf_open(path, SFM_READ, &info) : NULL;
+    if (sf == NULL) {
+        unlink(path);
+        return false;
+    }
+    ok = sf_read_short(sf, levels, 256) == 256;
+    sf_close(sf);
+    unlink(path);
+    return ok;
+}
+
+static uint32_t le32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * Reads the sizes a WAV header declares: the RIFF size and the data chunk
+ * size, found by walking the chunks after "WAVE". False if not found.
+ * libsndfile alone is not enough here: it accepts a data size of 0 and
+ * takes the length of the file instead.
+ */
+static bool wav_header_sizes(const char *path, uint32_t *riff_size, uint32_t *data_size,
+                             long *file_size)
+{
+    uint8_t buf[512];
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf), fp);
+    fseek(fp, 0, SEEK_END);
+    *file_size = ftell(fp);
+    fclose(fp);
+    if (n < 12 || memcmp(buf, "RIFF", 4) != 0 || memcmp(buf + 8, "WAVE", 4) != 0)
+        return false;
+    *riff_size = le32_at(buf + 4);
+    for (size_t off = 12; off + 8 <= n;) {
+        uint32_t len = le32_at(buf + off + 4);
+        if (memcmp(buf + off, "data", 4) == 0) {
+            *data_size = len;
+            return true;
+        }
+        off += 8 + (size_t)len + (len & 1);
+    }
+    return false;
+}
+
+static const rtpproc_sink_format PCM_8K_MONO = {8000, 1, RTPPROC_NATIVE_NONE};
+
+/* ---- recorder ---- */
+
+static void test_pcm_file_round_trip_with_silence(void)
+{
+    char path[128];
+    char err[256] = "";
+    int status = -99;
+    int16_t a[100], b[30];
+
+    tmp_path(path, sizeof(path), "pcm.wav");
+    for (int i = 0; i < 100; i++)
+        a[i] = (int16_t)(i * 300 - 15000);
+    for (int i = 0; i < 30; i++)
+        b[i] = (int16_t)(-i * 1000 - 1);
+
+    rtpproc_sink *s =
+        rtpproc_recorder_open_path(path, false, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(status, RTPPROC_OK);
+    CU_ASSERT_STRING_EQUAL(s->path, path);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, a, 100), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_silence(s, 50), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, b, 30), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->frames, 180);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+
+    SF_INFO info;
+    SNDFILE *sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.frames, 180);
+    CU_ASSERT_EQUAL(info.samplerate, 8000);
+    CU_ASSERT_EQUAL(info.channels, 1);
+    CU_ASSERT_EQUAL(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    short got[181];
+    CU_ASSERT_EQUAL(sf_read_short(sf, got, 181), 180);
+    sf_close(sf);
+    CU_ASSERT_EQUAL(memcmp(got, a, sizeof(a)), 0);
+    for (int i = 100; i < 150; i++)
+        CU_ASSERT_EQUAL(got[i], 0);
+    CU_ASSERT_EQUAL(memcmp(got + 150, b, sizeof(b)), 0);
+}
+
+static void test_stereo_file_spanning_several_buffers(void)
+{
+    enum { AUDIO = 5000, SILENCE = 3 * RTPPROC_RECORDER_BUFFER_FRAMES + 7, TAIL = 10 };
+    const size_t total = AUDIO + SILENCE + TAIL;
+    const rtpproc_sink_format fmt = {16000, 2, RTPPROC_NATIVE_NONE};
+    char path[128];
+    char err[256];
+    int status;
+
+    int16_t *audio = malloc(AUDIO * 2 * sizeof(int16_t));
+    short *got = malloc((total + 1) * 2 * sizeof(short));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(audio);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    for (int i = 0; i < AUDIO; i++) {
+        audio[2 * i] = (int16_t)(i % 30000);        /* left */
+        audio[2 * i + 1] = (int16_t) - (i % 30000); /* right */
+    }
+    int16_t tail[TAIL * 2];
+    for (int i = 0; i < TAIL * 2; i++)
+        tail[i] = (int16_t)(i + 1);
+
+    rtpproc_sink *s = rtpproc_recorder_open_path(tmp_path(path, sizeof(path), "stereo.wav"), false,
+                                                 &fmt, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, audio, AUDIO), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_silence(s, SILENCE), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, tail, TAIL), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->frames, total);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+
+    SF_INFO info;
+    SNDFILE *sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.frames, (sf_count_t)total);
+    CU_ASSERT_EQUAL(info.samplerate, 16000);
+    CU_ASSERT_EQUAL(info.channels, 2);
+    CU_ASSERT_EQUAL(sf_readf_short(sf, got, (sf_count_t)total + 1), (sf_count_t)total);
+    sf_close(sf);
+    CU_ASSERT_EQUAL(memcmp(got, audio, AUDIO * 2 * sizeof(short)), 0);
+    size_t nonzero = 0;
+    for (size_t i = AUDIO * 2; i < (AUDIO + SILENCE) * 2; i++)
+        nonzero += got[i] != 0;
+    CU_ASSERT_EQUAL(nonzero, 0);
+    CU_ASSERT_EQUAL(memcmp(got + (AUDIO + SILENCE) * 2, tail, sizeof(tail)), 0);
+    free(audio);
+    free(got);
+}
+
+/*
+ * A native file stores wire bytes untouched, silence as the encoding's
+ * silence byte, and PCM encoded: writing libsndfile's decoded level of
+ * each byte must give that byte back (u-law 0x7F is -0 and comes back
+ * as +0, 0xFF).
+ */
+static void check_native_file(enum rtpproc_native enc, int subformat, uint8_t silence)
+{
+    const rtpproc_sink_format fmt = {8000, 1, enc};
+    char path[128];
+    char err[256];
+    int status;
+    uint8_t bytes[256];
+    short levels[256];
+
+    CU_ASSERT_TRUE_FATAL(sndfile_levels(subformat, levels));
+    for (unsigned i = 0; i < 256; i++)
+        bytes[i] = (uint8_t)i;
+    tmp_path(path, sizeof(path), enc == RTPPROC_NATIVE_ALAW ? "alaw.wav" : "ulaw.wav");
+    rtpproc_sink *s = rtpproc_recorder_open_path(path, false, &fmt, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 256), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_silence(s, 10), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, levels, 256), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->frames, 522);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+
+    SF_INFO info;
+    SNDFILE *sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.format, SF_FORMAT_WAV | subformat);
+    CU_ASSERT_EQUAL(info.frames, 522);
+    CU_ASSERT_EQUAL(info.samplerate, 8000);
+    uint8_t raw[523];
+    CU_ASSERT_EQUAL(sf_read_raw(sf, raw, sizeof(raw)), 522);
+    sf_close(sf);
+    CU_ASSERT_EQUAL(memcmp(raw, bytes, 256), 0);
+    for (int i = 256; i < 266; i++)
+        CU_ASSERT_EQUAL(raw[i], silence);
+    unsigned mismatches = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        uint8_t want = (enc == RTPPROC_NATIVE_ULAW && i == 0x7F) ? 0xFF : (uint8_t)i;
+        mismatches += raw[266 + i] != want;
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+static void test_native_alaw_file_bytes_exact(void)
+{
+    check_native_file(RTPPROC_NATIVE_ALAW, SF_FORMAT_ALAW, 0xD5);
+}
+
+static void test_native_ulaw_file_bytes_exact(void)
+{
+    check_native_file(RTPPROC_NATIVE_ULAW, SF_FORMAT_ULAW, 0xFF);
+}
+
+static void test_write_native_into_pcm_file_is_rejected(void)
+{
+    char path[128];
+    char err[256];
+    int status;
+    const uint8_t bytes[4] = {1, 2, 3, 4};
+
+    rtpproc_sink *s = rtpproc_recorder_open_path(tmp_path(path, sizeof(path), "pcm-native.wav"),
+                                                 false, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 4), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(s->frames, 0);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+}
+
+static void write_text_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static bool file_has_text(const char *path, const char *text)
+{
+    char buf[64] = "";
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return strcmp(buf, text) == 0;
+}
+
+static void test_existing_file_needs_force(void)
+{
+    char path[128];
+    char err[256] = "";
+    char want[512];
+    int status = RTPPROC_OK;
+    int16_t pcm[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+    tmp_path(path, sizeof(path), "exists.wav");
+    write_text_file(path, "keep me");
+    rtpproc_sink *s =
+        rtpproc_recorder_open_path(path, false, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_EQUAL(status, RTPPROC_EEXIST);
+    snprintf(want, sizeof(want), "cannot create '%s': file exists (use --force to overwrite)",
+             path);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_TRUE(file_has_text(path, "keep me"));
+
+    s = rtpproc_recorder_open_path(path, true, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(status, RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm, 10), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+    SF_INFO info;
+    SNDFILE *sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.frames, 10);
+    sf_close(sf);
+}
+
+static void test_flush_makes_header_valid_while_recording(void)
+{
+    char path[128];
+    char err[256];
+    int status;
+    int16_t pcm[1500];
+    short got[1501];
+
+    for (int i = 0; i < 1500; i++)
+        pcm[i] = (int16_t)(i * 7 - 5000);
+    tmp_path(path, sizeof(path), "flush.wav");
+    rtpproc_sink *s =
+        rtpproc_recorder_open_path(path, false, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm, 1000), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->flush(s), RTPPROC_OK);
+
+    /* The sink is still open: the header declares exactly what was written so far. */
+    uint32_t riff_size = 0, data_size = 0;
+    long file_size = 0;
+    CU_ASSERT_TRUE_FATAL(wav_header_sizes(path, &riff_size, &data_size, &file_size));
+    CU_ASSERT_EQUAL(data_size, 2000);
+    CU_ASSERT_EQUAL(riff_size, (uint32_t)file_size - 8);
+    SF_INFO info;
+    SNDFILE *sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.frames, 1000);
+    CU_ASSERT_EQUAL(sf_read_short(sf, got, 1501), 1000);
+    CU_ASSERT_EQUAL(memcmp(got, pcm, 1000 * sizeof(short)), 0);
+    sf_close(sf);
+
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm + 1000, 300), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_silence(s, 200), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->flush(s), RTPPROC_OK);
+    CU_ASSERT_TRUE_FATAL(wav_header_sizes(path, &riff_size, &data_size, &file_size));
+    CU_ASSERT_EQUAL(data_size, 3000);
+    CU_ASSERT_EQUAL(riff_size, (uint32_t)file_size - 8);
+    sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.frames, 1500);
+    sf_close(sf);
+
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+    sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.frames, 1500);
+    CU_ASSERT_EQUAL(sf_read_short(sf, got, 1501), 1500);
+    CU_ASSERT_EQUAL(memcmp(got, pcm, 1300 * sizeof(short)), 0);
+    CU_ASSERT_EQUAL(got[1300], 0);
+    CU_ASSERT_EQUAL(got[1499], 0);
+    sf_close(sf);
+}
+
+static void test_missing_directory_is_eio_naming_the_path(void)
+{
+    char path[256];
+    char err[512] = "";
+    int status = RTPPROC_OK;
+
+    tmp_path(path, sizeof(path), "no-such-dir/x.wav");
+    rtpproc_sink *s =
+        rtpproc_recorder_open_path(path, false, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_EQUAL(status, RTPPROC_EIO);
+    char want[512];
+    snprintf(want, sizeof(want), "cannot create '%s': %s", path, strerror(ENOENT));
+    CU_ASSERT_STRING_EQUAL(err, want);
+
+    /* A path through a regular file: ENOTDIR, even for root. */
+    char file[128];
+    write_text_file(tmp_path(file, sizeof(file), "plainfile"), "x");
+    tmp_path(path, sizeof(path), "plainfile/x.wav");
+    status = RTPPROC_OK;
+    s = rtpproc_recorder_open_path(path, true, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_EQUAL(status, RTPPROC_EIO);
+    snprintf(want, sizeof(want), "cannot create '%s': %s", path, strerror(ENOTDIR));
+    CU_ASSERT_STRING_EQUAL(err, want);
+}
+
+static void test_invalid_format_is_rejected_before_creating(void)
+{
+    char path[128];
+    char err[256] = "";
+    int status = RTPPROC_OK;
+    const rtpproc_sink_format bad = {0, 1, RTPPROC_NATIVE_NONE};
+
+    tmp_path(path, sizeof(path), "badfmt.wav");
+    CU_ASSERT_PTR_NULL(rtpproc_recorder_open_path(path, false, &bad, &status, err, sizeof(err)));
+    CU_ASSERT_EQUAL(status, RTPPROC_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    CU_ASSERT_FALSE(file_exists(path));
+}
+
+/*
+ * A file size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes write() fail like
+ * a full disk does: the sink reports RTPPROC_EIO from the write that hits
+ * it, from flush, and from close, which still frees the sink.
+ */
+static void test_write_error_is_eio(void)
+{
+    char path[128];
+    char err[256];
+    int status;
+    struct rlimit old, lim;
+    enum { FRAMES = 3 * RTPPROC_RECORDER_BUFFER_FRAMES };
+
+    int16_t *pcm = calloc(FRAMES, sizeof(int16_t));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pcm);
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rtpproc_sink *s = rtpproc_recorder_open_path(tmp_path(path, sizeof(path), "full.wav"), false,
+                                                 &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 12000; /* the header and one buffer (8236 bytes) fit, two do not */
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc_write = s->ops->write_pcm(s, pcm, FRAMES);
+    int rc_flush = s->ops->flush(s);
+    int rc_close = s->ops->close(s);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, old_handler);
+    free(pcm);
+
+    CU_ASSERT_EQUAL(rc_write, RTPPROC_EIO);
+    CU_ASSERT_EQUAL(rc_flush, RTPPROC_EIO);
+    CU_ASSERT_EQUAL(rc_close, RTPPROC_EIO);
+}
+
+/* ---- factory ---- */
+
+static rtpproc_flow make_flow4(const uint8_t src[4], uint16_t sport, const uint8_t dst[4],
+                               uint16_t dport)
+{
+    rtpproc_flow f;
+    memset(&f, 0, sizeof(f));
+    f.src.family = 4;
+    memcpy(f.src.bytes, src, 4);
+    f.dst.family = 4;
+    memcpy(f.dst.bytes, dst, 4);
+    f.sport = sport;
+    f.dport = dport;
+    return f;
+}
+
+/* Opens through the factory and closes at once; returns the path (caller frees) or NULL. */
+static char *factory_open_close(rtpproc_recorder_factory *f, const rtpproc_flow *flow,
+                                uint32_t ssrc, int *status, char *err, size_t errlen)
+{
+    rtpproc_sink_info info = {flow, ssrc, 8, "PCMA", 0};
+    const rtpproc_sink_format fmt = {8000, 1, RTPPROC_NATIVE_ALAW};
+    rtpproc_sink *s = rtpproc_recorder_open(f, &info, &fmt, status, err, errlen);
+    if (s == NULL)
+        return NULL;
+    char *path = strdup(s->path);
+    const uint8_t b[2] = {0xd5, 0xd6};
+    s->ops->write_native(s, b, 2);
+    if (s->ops->close(s) != RTPPROC_OK) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+static void check_path(char *got, const char *dir, const char *name)
+{
+    char want[512];
+    snprintf(want, sizeof(want), "%s/%s", dir, name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    CU_ASSERT_TRUE(file_exists(want));
+    free(got);
+}
+
+static void test_factory_names_and_suffixes_repeated_keys(void)
+{
+    char dir[128];
+    char err[256];
+    int status;
+    const uint8_t a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+    rtpproc_flow flow = make_flow4(a, 5004, b, 5006);
+
+    mkdir(tmp_path(dir, sizeof(dir), "names"), 0700);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    check_path(factory_open_close(f, &flow, 0xabcd, &status, err, sizeof(err)), dir,
+               "10.0.0.1_5004-10.0.0.2_5006-0x0000ABCD.wav");
+    /* the same key again, as after an idle timeout */
+    check_path(factory_open_close(f, &flow, 0xabcd, &status, err, sizeof(err)), dir,
+               "10.0.0.1_5004-10.0.0.2_5006-0x0000ABCD-2.wav");
+    check_path(factory_open_close(f, &flow, 0xabcd, &status, err, sizeof(err)), dir,
+               "10.0.0.1_5004-10.0.0.2_5006-0x0000ABCD-3.wav");
+    /* another SSRC on the same 5-tuple, and the reverse direction */
+    check_path(factory_open_close(f, &flow, 0xDEADBEEF, &status, err, sizeof(err)), dir,
+               "10.0.0.1_5004-10.0.0.2_5006-0xDEADBEEF.wav");
+    rtpproc_flow rev = make_flow4(b, 5006, a, 5004);
+    check_path(factory_open_close(f, &rev, 0xabcd, &status, err, sizeof(err)), dir,
+               "10.0.0.2_5006-10.0.0.1_5004-0x0000ABCD.wav");
+    rtpproc_recorder_factory_free(f);
+
+    /* a trailing slash in the directory gives no double slash */
+    char dir_slash[140];
+    snprintf(dir_slash, sizeof(dir_slash), "%s/", dir);
+    f = rtpproc_recorder_factory_new(dir_slash, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    check_path(factory_open_close(f, &flow, 0x1, &status, err, sizeof(err)), dir,
+               "10.0.0.1_5004-10.0.0.2_5006-0x00000001.wav");
+    rtpproc_recorder_factory_free(f);
+}
+
+static void test_factory_ipv6_name_replaces_colons(void)
+{
+    char dir[128];
+    char err[256];
+    int status;
+    rtpproc_flow flow;
+
+    memset(&flow, 0, sizeof(flow));
+    flow.src.family = 6;
+    flow.src.bytes[0] = 0x20;
+    flow.src.bytes[1] = 0x01;
+    flow.src.bytes[2] = 0x0d;
+    flow.src.bytes[3] = 0xb8;
+    flow.src.bytes[15] = 0x01; /* 2001:db8::1 */
+    flow.dst.family = 6;
+    flow.dst.bytes[0] = 0xfe;
+    flow.dst.bytes[1] = 0x80;
+    flow.dst.bytes[15] = 0x02; /* fe80::2 */
+    flow.sport = 5004;
+    flow.dport = 6000;
+
+    mkdir(tmp_path(dir, sizeof(dir), "v6"), 0700);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    check_path(factory_open_close(f, &flow, 0xDEADBEEF, &status, err, sizeof(err)), dir,
+               "2001-db8--1_5004-fe80--2_6000-0xDEADBEEF.wav");
+    rtpproc_recorder_factory_free(f);
+}
+
+static void test_factory_existing_file_and_force(void)
+{
+    char dir[128];
+    char path[256];
+    char err[512] = "";
+    char want[512];
+    int status = RTPPROC_OK;
+    const uint8_t a[4] = {192, 168, 1, 1}, b[4] = {192, 168, 1, 2};
+    rtpproc_flow flow = make_flow4(a, 40000, b, 40002);
+    const char *name = "192.168.1.1_40000-192.168.1.2_40002-0x00000007.wav";
+
+    mkdir(tmp_path(dir, sizeof(dir), "force"), 0700);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    write_text_file(path, "old");
+
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NULL(factory_open_close(f, &flow, 7, &status, err, sizeof(err)));
+    CU_ASSERT_EQUAL(status, RTPPROC_EEXIST);
+    snprintf(want, sizeof(want), "cannot create '%s': file exists (use --force to overwrite)",
+             path);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_TRUE(file_has_text(path, "old"));
+    rtpproc_recorder_factory_free(f);
+
+    /* With force the old file is replaced, but a name of this run is never reused. */
+    f = rtpproc_recorder_factory_new(dir, true);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    check_path(factory_open_close(f, &flow, 7, &status, err, sizeof(err)), dir, name);
+    check_path(factory_open_close(f, &flow, 7, &status, err, sizeof(err)), dir,
+               "192.168.1.1_40000-192.168.1.2_40002-0x00000007-2.wav");
+    rtpproc_recorder_factory_free(f);
+    SF_INFO info;
+    SNDFILE *sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(info.frames, 2);
+    CU_ASSERT_EQUAL(info.format, SF_FORMAT_WAV | SF_FORMAT_ALAW);
+    sf_close(sf);
+}
+
+static void test_factory_missing_directory_is_eio(void)
+{
+    char dir[128];
+    char err[512] = "";
+    int status = RTPPROC_OK;
+    const uint8_t a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+    rtpproc_flow flow = make_flow4(a, 5004, b, 5006);
+
+    rtpproc_recorder_factory *f =
+        rtpproc_recorder_factory_new(tmp_path(dir, sizeof(dir), "absent"), false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NULL(factory_open_close(f, &flow, 1, &status, err, sizeof(err)));
+    CU_ASSERT_EQUAL(status, RTPPROC_EIO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, dir));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "0x00000001.wav"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, strerror(ENOENT)));
+    rtpproc_recorder_factory_free(f);
+    rtpproc_recorder_factory_free(NULL);
+}
+
+/* ---- memory sink ---- */
+
+static void test_memsink_pcm_keeps_frames_and_silence(void)
+{
+    const rtpproc_sink_format fmt = {8000, 2, RTPPROC_NATIVE_NONE};
+    const int16_t pcm[6] = {1, -1, 2, -2, 3, -3};
+    const uint8_t bytes[2] = {0xd5, 0xd5};
+    size_t n = 99;
+
+    rtpproc_sink *s = rtpproc_memsink_new(&fmt);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_NULL(s->path);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm, 3), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_silence(s, 2), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm, 1), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 1), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(s->ops->flush(s), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->frames, 6);
+    const int16_t *got = rtpproc_memsink_pcm(s, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(n, 12);
+    const int16_t want[12] = {1, -1, 2, -2, 3, -3, 0, 0, 0, 0, 1, -1};
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof(want)), 0);
+    CU_ASSERT_PTR_NULL(rtpproc_memsink_native(s, &n));
+    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+}
+
+static void test_memsink_grows_past_initial_capacity(void)
+{
+    rtpproc_sink *s = rtpproc_memsink_new(&PCM_8K_MONO);
+    size_t n;
+    int16_t block[1000];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 1000; i++)
+            block[i] = (int16_t)(round * 1000 + i);
+        CU_ASSERT_EQUAL_FATAL(s->ops->write_pcm(s, block, 1000), RTPPROC_OK);
+    }
+    CU_ASSERT_EQUAL(s->ops->write_silence(s, 100000), RTPPROC_OK);
+    const int16_t *got = rtpproc_memsink_pcm(s, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 150000);
+    unsigned bad = 0;
+    for (int i = 0; i < 50000; i++)
+        bad += got[i] != (int16_t)i;
+    for (int i = 50000; i < 150000; i++)
+        bad += got[i] != 0;
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(s->frames, 150000);
+    s->ops->close(s);
+}
+
+static void check_memsink_native(enum rtpproc_native enc, int subformat, uint8_t silence)
+{
+    const rtpproc_sink_format fmt = {8000, 1, enc};
+    short levels[256];
+    uint8_t bytes[256];
+    size_t n;
+
+    CU_ASSERT_TRUE_FATAL(sndfile_levels(subformat, levels));
+    for (unsigned i = 0; i < 256; i++)
+        bytes[i] = (uint8_t)(255 - i);
+    rtpproc_sink *s = rtpproc_memsink_new(&fmt);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 256), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_silence(s, 3), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, levels, 256), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->frames, 515);
+    const uint8_t *got = rtpproc_memsink_native(s, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL_FATAL(n, 515);
+    CU_ASSERT_EQUAL(memcmp(got, bytes, 256), 0);
+    CU_ASSERT_EQUAL(got[256], silence);
+    CU_ASSERT_EQUAL(got[258], silence);
+    unsigned mismatches = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        uint8_t want = (enc == RTPPROC_NATIVE_ULAW && i == 0x7F) ? 0xFF : (uint8_t)i;
+        mismatches += got[259 + i] != want;
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_PTR_NULL(rtpproc_memsink_pcm(s, &n));
+    s->ops->close(s);
+}
+
+static void test_memsink_native_alaw(void)
+{
+    check_memsink_native(RTPPROC_NATIVE_ALAW, SF_FORMAT_ALAW, 0xD5);
+}
+
+static void test_memsink_native_ulaw(void)
+{
+    check_memsink_native(RTPPROC_NATIVE_ULAW, SF_FORMAT_ULAW, 0xFF);
+}
+
+static void test_memsink_rejects_bad_format(void)
+{
+    const rtpproc_sink_format zero_ch = {8000, 0, RTPPROC_NATIVE_NONE};
+    CU_ASSERT_PTR_NULL(rtpproc_memsink_new(&zero_ch));
+    CU_ASSERT_PTR_NULL(rtpproc_memsink_new(NULL));
+}
+
+CU_pSuite rtpproc_test_recorder_suite(void)
+{
+    CU_pSuite s = CU_add_suite("recorder", suite_init, suite_clean);
+    if (s == NULL)
+        return NULL;
+    const struct {
+        const char *name;
+        CU_TestFunc fn;
+    } tests[] = {
+        {"pcm_file_round_trip_with_silence", test_pcm_file_round_trip_with_silence},
+        {"stereo_file_spanning_several_buffers", test_stereo_file_spanning_several_buffers},
+        {"native_alaw_file_bytes_exact", test_native_alaw_file_bytes_exact},
+        {"native_ulaw_file_bytes_exact", test_native_ulaw_file_bytes_exact},
+        {"write_native_into_pcm_file_is_rejected", test_write_native_into_pcm_file_is_rejected},
+        {"existing_file_needs_force", test_existing_file_needs_force},
+        {"flush_makes_header_valid_while_recording", test_flush_makes_header_valid_while_recording},
+        {"missing_directory_is_eio_naming_the_path", test_missing_directory_is_eio_naming_the_path},
+        {"invalid_format_is_rejected_before_creating",
+         test_invalid_format_is_rejected_before_creating},
+        {"write_error_is_eio", test_write_error_is_eio},
+        {"factory_names_and_suffixes_repeated_keys", test_factory_names_and_suffixes_repeated_keys},
+        {"factory_ipv6_name_replaces_colons", test_factory_ipv6_name_replaces_colons},
+        {"factory_existing_file_and_force", test_factory_existing_file_and_force},
+        {"factory_missing_directory_is_eio", test_factory_missing_directory_is_eio},
+        {"memsink_pcm_keeps_frames_and_silence", test_memsink_pcm_keeps_frames_and_silence},
+        {"memsink_grows_past_initial_capacity", test_memsink_grows_past_initial_capacity},
+        {"memsink_native_alaw", test_memsink_native_alaw},
+        {"memsink_native_ulaw", test_memsink_native_ulaw},
+        {"memsink_rejects_bad_format", test_memsink_rejects_bad_format},
+    };
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+            return NULL;
+    }
+    return s;
+}
