@@ -348,6 +348,11 @@ rtpproc_sink *rtpproc_recorder_open(void *userdata, const rtpproc_sink_info *inf
     char src[RTPPROC_ADDRSTRLEN];
     char dst[RTPPROC_ADDRSTRLEN];
 
+    if (f == NULL || info == NULL || info->flow == NULL) {
+        *status = RTPPROC_EINVAL;
+        set_err(errbuf, errlen, "cannot create a recording: no factory or stream information");
+        return NULL;
+    }
     addr_for_name(&info->flow->src, src);
     addr_for_name(&info->flow->dst, dst);
     char *base = g_strdup_printf("%s_%u-%s_%u-0x%08X", src, (unsigned)info->flow->sport, dst,
