@@ -203,7 +203,7 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
     if (s->sink->fmt.encoding != RTPPROC_NATIVE_NONE && s->sink->fmt.encoding == c->native &&
         s->sink->ops->write_native != NULL) {
         /* G.711 stored as it came: no transcoding, one byte per sample. */
-        rc = s->sink->ops->write_native(s->sink, p->payload + skip, (size_t)n - skip);
+        rc = s->sink->ops->write_native(s->sink, p->payload + skip * ch, (size_t)n - skip);
     } else {
         rc = s->sink->ops->write_pcm(s->sink, sh->pcm + skip * ch, (size_t)n - skip);
     }
