@@ -500,6 +500,7 @@ static bool read_input(cli *c, run *r, rp_input *in)
 
 static void install_signals(void)
 {
+    static const int sigs[] = {SIGINT, SIGTERM};
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
@@ -507,8 +508,13 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     /* No SA_RESTART: a read blocked on a pipe must return (EINTR). */
     sa.sa_flags = 0;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {
+        struct sigaction old;
+        /* A signal ignored at start (nohup, "cmd &" in a script) stays ignored. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 static bool write_gstring(FILE *f, const GString *s)

@@ -86,7 +86,9 @@ size=$(stat -c %s first120.pcap)
 head -c $((size + 40)) cap.pcap >cut.pcap
 fa=$(frames_in cut.pcap $A)
 fb=$(frames_in cut.pcap $B)
-[ "$fa" -gt 0 ] && [ "$fb" -gt 0 ] || fail "cut capture holds no packets of a stream ($fa, $fb)"
+if [ "$fa" -eq 0 ] || [ "$fb" -eq 0 ]; then
+    fail "cut capture holds no packets of a stream ($fa, $fb)"
+fi
 run_expect 2 "$RTPPROC" -r cut.pcap -o out-cut
 expect_one_error "rtpproc: 'cut.pcap': truncated capture (truncated dump file; tried to read"
 assert_grep "only got 24); 120 packets read" "$RUN_ERR"
@@ -171,8 +173,9 @@ expect_one_error "$WAV_B"
 info=$(wav_info "out-exists2/$WAV_A")
 frames=${info#frames=}
 frames=${frames%% *}
-[ "$frames" -gt 0 ] && [ "$frames" -lt 16000 ] && [ $((frames % 160)) -eq 0 ] ||
+if [ "$frames" -le 0 ] || [ "$frames" -ge 16000 ] || [ $((frames % 160)) -ne 0 ]; then
     fail "stream A after the mid-run error: $info"
+fi
 assert_eq "precious" "$(cat "out-exists2/$WAV_B")" "the existing file"
 # --force replaces it.
 run_expect 0 "$RTPPROC" -r cap.pcap -o out-exists2 --force -q

@@ -53,14 +53,15 @@ assert_eq 200 "$(pcap_count ng-sel.pcap)" "packets -w wrote from a pcapng"
 echo "== stdin, redirected and through a pipe"
 run_expect 0 "$RTPPROC" -r - -o stdin <cap.pcap
 same_audio stdin
+# shellcheck disable=SC2002 # a pipe, not a regular file, on purpose
 cat cap.pcap | "$RTPPROC" -r - -o pipe -q || fail "reading a pipe failed"
 same_audio pipe
 
 echo "== several -r files: streams continue across files"
 total=$(pcap_count cap.pcap)
 tcpdump -r cap.pcap -c 77 -w part1.pcap 2>/dev/null
-editcap -r cap.pcap part2.pcap 78-$((total - 40)) >/dev/null
-editcap -r cap.pcap part3.pcap $((total - 39))-$total >/dev/null
+editcap -r cap.pcap part2.pcap "78-$((total - 40))" >/dev/null
+editcap -r cap.pcap part3.pcap "$((total - 39))-$total" >/dev/null
 assert_eq "$total" $(($(pcap_count part1.pcap) + $(pcap_count part2.pcap) + $(pcap_count part3.pcap))) \
     "records in the three parts"
 run_expect 0 "$RTPPROC" -r part1.pcap -r part2.pcap -r part3.pcap -o multi
@@ -111,7 +112,7 @@ for shape in "--ipv6" "--linktype vlan" "--fragment 100" "--ipv6 --fragment 100"
     name=$(echo "$shape" | tr -c 'a-z0-9\n' '_')
     # shellcheck disable=SC2086 # $shape is a word list
     "$RTPGEN" -o "shape$name.pcap" -e "exp$name" --bidir --packets 30 --ssrc $A $shape >/dev/null
-    wav_a=$(cd "exp$name" && ls | grep -F -- "-$A.wav")
+    wav_a=$(basename "$(echo "exp$name"/*-"$A".wav)")
     run_expect 0 "$RTPPROC" -r "shape$name.pcap" -o "out$name" --ssrc $A -q
     [ "$(ls "out$name")" = "$wav_a" ] || fail "$shape --ssrc: recorded '$(ls "out$name")'"
     "$SNDINFO" --cmp "exp$name/$wav_a" "out$name/$wav_a" || fail "$shape --ssrc: audio differs"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/integration/lib.sh - helpers for the integration scripts (bash).
 #
 # Source it after `set -eu`:
