@@ -380,10 +380,21 @@ static int prepare_dir(const char *dir)
     return EXIT_OK;
 }
 
-static FILE *open_output(const char *path)
+/* Opens an output file ("-" = stdout), refusing to truncate an input. */
+static FILE *open_output(const cli *c, const char *path)
 {
+    struct stat st;
+
     if (strcmp(path, "-") == 0)
         return stdout;
+    if (stat(path, &st) == 0) {
+        for (size_t i = 0; i < c->n_inputs; i++) {
+            if (c->inputs[i].dev == st.st_dev && c->inputs[i].ino == st.st_ino) {
+                error_msg("cannot write '%s': it is also an input", path);
+                return NULL;
+            }
+        }
+    }
     FILE *f = fopen(path, "wb");
     if (f == NULL)
         error_msg("cannot write '%s': %s", path, strerror(errno));
@@ -399,7 +410,7 @@ static int prepare_outputs(cli *c, run *r)
     if (!o->no_audio && (rc = prepare_dir(o->out_dir != NULL ? o->out_dir : ".")) != EXIT_OK)
         return rc;
     if (c->write_path != NULL) {
-        FILE *f = open_output(c->write_path);
+        FILE *f = open_output(c, c->write_path);
         if (f == NULL)
             return EXIT_USAGE;
         r->dead = pcap_open_dead_with_tstamp_precision(
@@ -410,10 +421,13 @@ static int prepare_outputs(cli *c, run *r)
                       r->dead != NULL ? pcap_geterr(r->dead) : "out of memory");
             if (f != stdout)
                 fclose(f);
+            if (r->dead != NULL)
+                pcap_close(r->dead);
+            r->dead = NULL;
             return EXIT_USAGE;
         }
     }
-    if (o->json_path != NULL && (r->json = open_output(o->json_path)) == NULL)
+    if (o->json_path != NULL && (r->json = open_output(c, o->json_path)) == NULL)
         return EXIT_USAGE;
     bool stdout_taken = (c->write_path != NULL && strcmp(c->write_path, "-") == 0) ||
                         (o->json_path != NULL && strcmp(o->json_path, "-") == 0);

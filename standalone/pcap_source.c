@@ -26,7 +26,7 @@ int rp_input_open(rp_input *in, char *err, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
     FILE *fp;
-    struct stat st;
+    struct stat st = {0};
 
     if (in->pcap != NULL)
         return RP_OPEN_OK;
@@ -42,8 +42,14 @@ int rp_input_open(rp_input *in, char *err, size_t errlen)
             snprintf(err, errlen, "cannot open '%s': %s", in->name, strerror(errno));
             return RP_OPEN_CANNOT_OPEN;
         }
+    }
+    if (fstat(fileno(fp), &st) == 0) {
+        in->dev = st.st_dev;
+        in->ino = st.st_ino;
+    }
+    if (!in->is_stdin) {
         /* fopen() accepts a directory on Linux; reading it would fail later. */
-        if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
             fclose(fp);
             snprintf(err, errlen, "cannot open '%s': %s", in->name, strerror(EISDIR));
             return RP_OPEN_CANNOT_OPEN;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include <pcap/pcap.h>
 
 #include "rtpproc/types.h"
@@ -42,6 +44,8 @@ typedef struct rp_input {
     int snaplen;     /* pcap_snapshot() of the last open */
     uint64_t frames; /* frames read since the last open */
     bool consumed;   /* stdin was opened and closed: it cannot be read again */
+    dev_t dev;       /* identity of the file, to refuse writing over it */
+    ino_t ino;
 } rp_input;
 
 /* Sets up `in` for `path` (kept by pointer); does not open it. */

@@ -152,6 +152,16 @@ expect_one_error "rtpproc: cannot write 'afile/x.pcap': Not a directory"
 run_expect 1 "$RTPPROC" -r cap.pcap --no-audio --json afile/x.json
 expect_one_error "rtpproc: cannot write 'afile/x.json': Not a directory"
 
+echo "== -w or --json naming an input"
+cp cap.pcap self.pcap
+run_expect 1 "$RTPPROC" -r self.pcap --no-audio -w self.pcap
+expect_one_error "rtpproc: cannot write 'self.pcap': it is also an input"
+run_expect 1 "$RTPPROC" -r cap.pcap -r self.pcap --no-audio --json ./self.pcap
+expect_one_error "rtpproc: cannot write './self.pcap': it is also an input"
+run_expect 1 "$RTPPROC" -r - --no-audio -w self.pcap <self.pcap
+expect_one_error "rtpproc: cannot write 'self.pcap': it is also an input"
+cmp -s cap.pcap self.pcap || fail "an input was overwritten"
+
 echo "== a recording that exists already, mid-run (EEXIST)"
 # Stream A in the first file, stream B in the second: B's file exists, so
 # reading stops there; A was read completely and must be complete.
