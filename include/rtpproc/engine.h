@@ -106,7 +106,7 @@ typedef struct rtpproc_engine rtpproc_engine;
 /*
  * Creates an engine; `cfg` is copied. NULL on allocation failure.
  * Free with rtpproc_engine_free() (which does not finish open streams:
- * call rtpproc_engine_finish() first).
+ * call rtpproc_engine_finish() first). rtpproc_engine_free(NULL) is a no-op.
  */
 RTPPROC_API rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg);
 RTPPROC_API void rtpproc_engine_free(rtpproc_engine *e);
@@ -131,6 +131,21 @@ RTPPROC_API int rtpproc_engine_flush(rtpproc_engine *e);
 
 /* Ends every open stream and finalises its recording. Status as feed. */
 RTPPROC_API int rtpproc_engine_finish(rtpproc_engine *e);
+
+/*
+ * Maps payload type `pt` (0-127) of a running engine to the codec named
+ * `name` (case-insensitive, as in SDP) at clock `rate` with `channels`
+ * (0 = the codec's defaults), unless the map already has an entry for `pt`
+ * (from the configuration or an earlier call): that entry is kept. For
+ * front-ends that learn names while reading, e.g. the tshark plug-in from
+ * SDP. Applies to streams that meet `pt` after the call; a stream that
+ * already decoded `pt` keeps its decoder. Returns RTPPROC_OK (mapped or
+ * already mapped), RTPPROC_ENOCODEC for an unknown name, or RTPPROC_EINVAL
+ * for NULL arguments, pt > 127, rate > 384000 or channels > 8 (the
+ * --pt-map limits).
+ */
+RTPPROC_API int rtpproc_engine_map_pt(rtpproc_engine *e, unsigned pt, const char *name,
+                                      uint32_t rate, unsigned channels);
 
 /* The last error message ("" if none); lives until the next call. */
 RTPPROC_API const char *rtpproc_engine_error(const rtpproc_engine *e);

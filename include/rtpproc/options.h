@@ -28,7 +28,7 @@ RTPPROC_API void rtpproc_options_clear(rtpproc_options *o);
 
 /*
  * Sets option `name` (a long option name without dashes, e.g. "timeout",
- * "dir", "ssrc", "encoding", "json", "pt-map", "force") from `value`
+ * "dir", "ssrc", "encoding", "json", "pt-map", "force", "no-audio") from `value`
  * (NULL for flags). Returns RTPPROC_OK, or RTPPROC_EINVAL with a one-line
  * message in errbuf ("unknown option 'x'", "invalid timeout '-1': ...").
  */
