@@ -425,6 +425,22 @@ int rtpproc_engine_finish(rtpproc_engine *e)
     return rc;
 }
 
+int rtpproc_engine_map_pt(rtpproc_engine *e, unsigned pt, const char *name, uint32_t rate,
+                          unsigned channels)
+{
+    /* The same bounds as a --pt-map item (codec.c). */
+    if (e == NULL || name == NULL || pt > 127 || rate > 384000 || channels > 8)
+        return RTPPROC_EINVAL;
+    const rtpproc_codec *c = rtpproc_codec_find_by_name(name);
+    if (c == NULL)
+        return RTPPROC_ENOCODEC;
+    if (e->cfg.ptmap.set[pt])
+        return RTPPROC_OK;
+    rtpproc_codec_spec_make(c, rate, channels, &e->cfg.ptmap.spec[pt]);
+    e->cfg.ptmap.set[pt] = true;
+    return RTPPROC_OK;
+}
+
 const char *rtpproc_engine_error(const rtpproc_engine *e)
 {
     return e->sh.error;

@@ -1,0 +1,347 @@
+/*
+ * rtpproc_engine_map_pt(): payload-type names learnt while the engine runs
+ * (the tshark plug-in gets them from SDP). A mapped dynamic PT is decoded
+ * with the named codec, an entry that exists already wins, events give an
+ * event-only stream, rate and channels are taken over, bad arguments are
+ * refused and leave the map alone.
+ *
+ * Expected samples come from the G.711 tables, not from rtpproc: A-law 0xD5
+ * is +8 and u-law 0xD5 is +716 (checked with sox).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "rtpproc/engine.h"
+
+CU_pSuite rtpproc_test_engine_ptmap_suite(void);
+
+#define A_D5 8   /* A-law 0xD5 */
+#define U_D5 716 /* u-law 0xD5 */
+
+/* ---- a sink that keeps its format and every sample ---- */
+
+#define MAX_SINKS   4
+#define MAX_SAMPLES 8192
+
+typedef struct keep_sink {
+    rtpproc_sink base;
+    unsigned pt;
+    int16_t pcm[MAX_SAMPLES];
+    size_t n;
+} keep_sink;
+
+static keep_sink *sinks[MAX_SINKS];
+static unsigned nsinks;
+
+static int keep_write_pcm(rtpproc_sink *s, const int16_t *f, size_t n)
+{
+    keep_sink *k = (keep_sink *)s;
+    size_t samples = n * s->fmt.channels;
+    if (k->n + samples > MAX_SAMPLES)
+        return RTPPROC_ELIMIT;
+    memcpy(k->pcm + k->n, f, samples * sizeof(*f));
+    k->n += samples;
+    s->frames += n;
+    return 0;
+}
+
+static int keep_write_silence(rtpproc_sink *s, uint64_t n)
+{
+    keep_sink *k = (keep_sink *)s;
+    size_t samples = (size_t)n * s->fmt.channels;
+    if (k->n + samples > MAX_SAMPLES)
+        return RTPPROC_ELIMIT;
+    memset(k->pcm + k->n, 0, samples * sizeof(int16_t));
+    k->n += samples;
+    s->frames += n;
+    return 0;
+}
+
+static int keep_flush(rtpproc_sink *s)
+{
+    (void)s;
+    return 0;
+}
+
+static int keep_close(rtpproc_sink *s)
+{
+    (void)s; /* freed by sinks_reset() so the test can look at it */
+    return 0;
+}
+
+static const rtpproc_sink_ops keep_ops = {keep_write_pcm, NULL, keep_write_silence, keep_flush,
+                                          keep_close};
+
+static rtpproc_sink *keep_open(void *ud, const rtpproc_sink_info *info,
+                               const rtpproc_sink_format *fmt, int *status, char *err, size_t len)
+{
+    (void)ud;
+    (void)err;
+    (void)len;
+    keep_sink *k = nsinks < MAX_SINKS ? calloc(1, sizeof(*k)) : NULL;
+    if (k == NULL) {
+        *status = RTPPROC_ENOMEM;
+        return NULL;
+    }
+    k->base.ops = &keep_ops;
+    k->base.fmt = *fmt;
+    k->pt = info->pt;
+    sinks[nsinks++] = k;
+    return &k->base;
+}
+
+static void sinks_reset(void)
+{
+    for (unsigned i = 0; i < nsinks; i++)
+        free(sinks[i]);
+    nsinks = 0;
+}
+
+/* ---- engine and packets ---- */
+
+static rtpproc_engine *eng;
+
+/* `ptmap` is a --pt-map text or NULL. */
+static rtpproc_engine *make_engine(const char *ptmap)
+{
+    rtpproc_engine_config cfg;
+    char err[256];
+
+    rtpproc_engine_config_init(&cfg);
+    cfg.sink_open = keep_open;
+    if (ptmap != NULL && rtpproc_ptmap_parse(&cfg.ptmap, ptmap, err, sizeof(err)) != RTPPROC_OK)
+        return NULL;
+    sinks_reset();
+    return rtpproc_engine_new(&cfg);
+}
+
+/* Packet i (from 0) of SSRC `ssrc` with PT `pt`: n payload bytes of `fill`,
+ * 20 ms apart, timestamps `step` apart. 10.0.0.1:4000 -> 10.0.0.2:5000. */
+static int feed(uint32_t ssrc, uint8_t pt, unsigned i, uint32_t step, size_t n, uint8_t fill)
+{
+    uint8_t buf[12 + 1280];
+    rtpproc_datagram d;
+    uint16_t seq = (uint16_t)(1000 + i);
+    uint32_t ts = 50000 + i * step;
+
+    memset(&d, 0, sizeof(d));
+    d.ts = 1700000000LL * RTPPROC_NS_PER_SEC + (int64_t)i * 20 * RTPPROC_NS_PER_MSEC;
+    d.flow.src.family = d.flow.dst.family = 4;
+    d.flow.src.bytes[0] = d.flow.dst.bytes[0] = 10;
+    d.flow.src.bytes[3] = 1;
+    d.flow.dst.bytes[3] = 2;
+    d.flow.sport = 4000;
+    d.flow.dport = 5000;
+    buf[0] = 0x80; /* V=2, no padding, extension or CSRC */
+    buf[1] = pt;   /* M=0 */
+    buf[2] = (uint8_t)(seq >> 8);
+    buf[3] = (uint8_t)seq;
+    for (int b = 0; b < 4; b++) {
+        buf[4 + b] = (uint8_t)(ts >> (24 - 8 * b));
+        buf[8 + b] = (uint8_t)(ssrc >> (24 - 8 * b));
+    }
+    if (n > sizeof(buf) - 12)
+        return RTPPROC_EINVAL;
+    memset(buf + 12, fill, n);
+    d.payload = buf;
+    d.caplen = d.len = 12 + n;
+    return rtpproc_engine_feed(eng, &d);
+}
+
+/* Three 20 ms G.711 packets (160 bytes of 0xD5) with PT `pt`. */
+static void feed_g711(uint32_t ssrc, uint8_t pt)
+{
+    for (unsigned i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(feed(ssrc, pt, i, 160, 160, 0xD5), RTPPROC_PKT_RTP);
+}
+
+static const rtpproc_stream_summary *summary_of(uint32_t ssrc)
+{
+    size_t n;
+    const rtpproc_stream_summary *s = rtpproc_engine_summaries(eng, &n);
+    for (size_t i = 0; i < n; i++)
+        if (s[i].ssrc == ssrc)
+            return &s[i];
+    return NULL;
+}
+
+static size_t count_not(const keep_sink *k, int16_t v)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < k->n; i++)
+        bad += k->pcm[i] != v;
+    return bad;
+}
+
+static void done(void)
+{
+    rtpproc_engine_free(eng);
+    eng = NULL;
+    sinks_reset();
+}
+
+static void test_engine_ptmap_sdp_name_decodes_dynamic_pt(void)
+{
+    eng = make_engine(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, "pcma", 8000, 1), RTPPROC_OK);
+    feed_g711(0x1234, 96);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
+    CU_ASSERT_EQUAL(sinks[0]->pt, 96);
+    CU_ASSERT_EQUAL(sinks[0]->base.fmt.sample_rate, 8000);
+    CU_ASSERT_EQUAL(sinks[0]->base.fmt.channels, 1);
+    CU_ASSERT_EQUAL(sinks[0]->n, 480);
+    CU_ASSERT_EQUAL(count_not(sinks[0], A_D5), 0);
+    const rtpproc_stream_summary *s = summary_of(0x1234);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_STRING_EQUAL(s->codec, "PCMA");
+    CU_ASSERT_EQUAL(s->frames, 480);
+    CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_NONE);
+    done();
+}
+
+static void test_engine_ptmap_unmapped_dynamic_pt_has_no_codec(void)
+{
+    eng = make_engine(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    feed_g711(0x1234, 96);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL(nsinks, 0);
+    const rtpproc_stream_summary *s = summary_of(0x1234);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_NULL(s->codec);
+    CU_ASSERT_EQUAL(s->frames, 0);
+    CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_NO_CODEC);
+    done();
+}
+
+static void test_engine_ptmap_configured_entry_is_kept(void)
+{
+    eng = make_engine("96=PCMU");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, "PCMA", 8000, 1), RTPPROC_OK);
+    feed_g711(0x1234, 96);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
+    CU_ASSERT_EQUAL(sinks[0]->n, 480);
+    CU_ASSERT_EQUAL(count_not(sinks[0], U_D5), 0);
+    CU_ASSERT_STRING_EQUAL(summary_of(0x1234)->codec, "PCMU");
+    done();
+}
+
+static void test_engine_ptmap_first_mapping_wins(void)
+{
+    eng = make_engine(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 97, "PCMU", 0, 0), RTPPROC_OK);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 97, "PCMA", 8000, 1), RTPPROC_OK);
+    feed_g711(0x1234, 97);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
+    CU_ASSERT_EQUAL(count_not(sinks[0], U_D5), 0);
+    CU_ASSERT_STRING_EQUAL(summary_of(0x1234)->codec, "PCMU");
+    done();
+}
+
+static void test_engine_ptmap_telephone_event_gives_event_only_stream(void)
+{
+    eng = make_engine(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 101, "telephone-event", 8000, 0), RTPPROC_OK);
+    /* RFC 4733 event: 4 bytes, same timestamp for the whole event. */
+    for (unsigned i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(feed(0x5678, 101, i, 0, 4, 0x05), RTPPROC_PKT_RTP);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL(nsinks, 0);
+    const rtpproc_stream_summary *s = summary_of(0x5678);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->packets, 4);
+    CU_ASSERT_EQUAL(s->undecodable, 0);
+    CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_NO_AUDIO);
+    done();
+}
+
+static void test_engine_ptmap_rate_and_channels_are_used(void)
+{
+    eng = make_engine(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 98, "L16", 16000, 2), RTPPROC_OK);
+    /* 20 ms of 16 kHz stereo L16: 320 frames, 1280 bytes, ts step 320.
+     * Bytes 0x01 0x01 are the big-endian sample 257. */
+    for (unsigned i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(feed(0x9abc, 98, i, 320, 1280, 0x01), RTPPROC_PKT_RTP);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
+    CU_ASSERT_EQUAL(sinks[0]->base.fmt.sample_rate, 16000);
+    CU_ASSERT_EQUAL(sinks[0]->base.fmt.channels, 2);
+    CU_ASSERT_EQUAL(sinks[0]->base.frames, 960);
+    CU_ASSERT_EQUAL(count_not(sinks[0], 257), 0);
+    const rtpproc_stream_summary *s = summary_of(0x9abc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->sample_rate, 16000);
+    CU_ASSERT_EQUAL(s->channels, 2);
+    done();
+}
+
+static void test_engine_ptmap_mapping_reaches_later_streams(void)
+{
+    eng = make_engine(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    feed_g711(0x1111, 96);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, "PCMA", 8000, 1), RTPPROC_OK);
+    feed_g711(0x2222, 96);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    /* The stream that met PT 96 unmapped keeps its (missing) decoder. */
+    CU_ASSERT_EQUAL(summary_of(0x1111)->note, RTPPROC_NOTE_NO_CODEC);
+    CU_ASSERT_EQUAL(summary_of(0x2222)->note, RTPPROC_NOTE_NONE);
+    CU_ASSERT_EQUAL(summary_of(0x2222)->frames, 480);
+    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
+    CU_ASSERT_EQUAL(count_not(sinks[0], A_D5), 0);
+    done();
+}
+
+static void test_engine_ptmap_bad_arguments_are_refused(void)
+{
+    eng = make_engine(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eng);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, "nosuchcodec", 8000, 1), RTPPROC_ENOCODEC);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, "G726-32", 8000, 1), RTPPROC_ENOCODEC);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 128, "PCMA", 8000, 1), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, NULL, 8000, 1), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, "L16", 384001, 1), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(eng, 96, "L16", 8000, 9), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(rtpproc_engine_map_pt(NULL, 96, "PCMA", 8000, 1), RTPPROC_EINVAL);
+    /* None of them left an entry: PT 96 is still unknown. */
+    feed_g711(0x1234, 96);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL(nsinks, 0);
+    CU_ASSERT_EQUAL(summary_of(0x1234)->note, RTPPROC_NOTE_NO_CODEC);
+    done();
+}
+
+CU_pSuite rtpproc_test_engine_ptmap_suite(void)
+{
+    CU_pSuite s = CU_add_suite("engine_ptmap", NULL, NULL);
+    if (s == NULL)
+        return NULL;
+    if (!CU_add_test(s, "an SDP name decodes a dynamic PT",
+                     test_engine_ptmap_sdp_name_decodes_dynamic_pt) ||
+        !CU_add_test(s, "an unmapped dynamic PT has no codec",
+                     test_engine_ptmap_unmapped_dynamic_pt_has_no_codec) ||
+        !CU_add_test(s, "a configured --pt-map entry is kept",
+                     test_engine_ptmap_configured_entry_is_kept) ||
+        !CU_add_test(s, "the first mapping of a PT wins", test_engine_ptmap_first_mapping_wins) ||
+        !CU_add_test(s, "telephone-event gives an event-only stream",
+                     test_engine_ptmap_telephone_event_gives_event_only_stream) ||
+        !CU_add_test(s, "rate and channels are used",
+                     test_engine_ptmap_rate_and_channels_are_used) ||
+        !CU_add_test(s, "a mapping reaches streams that meet the PT later",
+                     test_engine_ptmap_mapping_reaches_later_streams) ||
+        !CU_add_test(s, "bad arguments are refused and leave the map alone",
+                     test_engine_ptmap_bad_arguments_are_refused))
+        return NULL;
+    return s;
+}
