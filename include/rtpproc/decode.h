@@ -44,7 +44,7 @@ typedef struct rtpproc_decode_counters {
     uint64_t not_ip;          /* ARP, LLC, other ethertypes */
     uint64_t not_udp;         /* IP but not UDP (TCP, ICMP, ESP, ...) */
     uint64_t unsupported;     /* unknown link type */
-    uint64_t fragments;       /* IP fragments stored for reassembly */
+    uint64_t fragments;       /* IP fragments accepted for reassembly (duplicates too) */
     uint64_t reassembled;     /* datagrams completed from fragments */
     uint64_t frag_timeouts;   /* incomplete reassemblies dropped after the timeout */
     uint64_t frag_overflows;  /* fragments dropped because a bound was reached */
@@ -83,8 +83,10 @@ RTPPROC_API bool rtpproc_decode_linktype_supported(int linktype);
  * buffer; either way it is valid only until the next call on this decoder
  * or until `data` is reused, whichever comes first. On any other result
  * `out` is unspecified and the matching counter was incremented.
- * Non-first IPv4 fragments and IPv6 fragments return PENDING until the
- * datagram completes; the completing fragment returns OK.
+ * IP fragments (IPv4 and IPv6, the first one included) return PENDING
+ * until the datagram completes; the completing fragment returns OK, so no
+ * datagram is delivered twice. A fragment dropped because a reassembly
+ * bound was reached returns UNSUPPORTED and counts in frag_overflows.
  */
 RTPPROC_API int rtpproc_decode_frame(rtpproc_decoder *d, int linktype, rtpproc_time_ns ts,
                                      const uint8_t *data, size_t caplen, size_t wirelen,
