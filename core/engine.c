@@ -26,7 +26,7 @@ typedef struct rp_probation {
     bool used;
     rp_key key;
     rtpproc_seq_state seq;
-    rp_pkt pkt;       /* the held packet; payload in buf */
+    rp_pkt pkt; /* the held packet; payload in buf */
     uint8_t *buf;
     size_t cap;
 } rp_probation;
@@ -34,15 +34,15 @@ typedef struct rp_probation {
 struct rtpproc_engine {
     rtpproc_engine_config cfg;
     rp_engine_shared sh;
-    GHashTable *streams;      /* rp_key* -> rp_stream*, owns the streams */
-    GHashTable *probation;    /* rp_key* -> rp_probation*, keys inside slots */
+    GHashTable *streams;   /* rp_key* -> rp_stream*, owns the streams */
+    GHashTable *probation; /* rp_key* -> rp_probation*, keys inside slots */
     rp_probation *pool;
     unsigned pool_next;
     rp_stream *lru_head, *lru_tail;
     unsigned next_index;
     rtpproc_engine_counters counters;
-    GArray *summaries;        /* rtpproc_stream_summary */
-    GStringChunk *strings;    /* file names and codec names of summaries */
+    GArray *summaries;     /* rtpproc_stream_summary */
+    GStringChunk *strings; /* file names and codec names of summaries */
     bool summaries_sorted;
 };
 
@@ -204,7 +204,9 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     m.codec = s->codec_name ? g_string_chunk_insert_const(e->strings, s->codec_name) : NULL;
     m.file = s->file ? g_string_chunk_insert(e->strings, s->file) : NULL;
     m.note = s->note;
-    if (m.note == RTPPROC_NOTE_NONE && !s->have_audio) {
+    if (m.note == RTPPROC_NOTE_NONE && !s->have_audio && s->truncated > 0) {
+        m.note = RTPPROC_NOTE_TRUNCATED;
+    } else if (m.note == RTPPROC_NOTE_NONE && !s->have_audio) {
         bool any_unknown = false;
         for (unsigned i = 0; i < s->ndec; i++)
             any_unknown |= s->dec[i].spec.codec == NULL;
@@ -370,6 +372,8 @@ int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
         return expired < 0 ? expired : RTPPROC_PKT_FILTERED;
     }
     e->counters.rtp++;
+    if (h.truncated)
+        e->counters.payload_truncated++;
 
     rp_pkt p = {
         .arrival = d->ts,

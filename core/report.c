@@ -20,6 +20,8 @@ static const char *note_text(enum rtpproc_stream_note n)
         return "audio with another rate skipped";
     case RTPPROC_NOTE_WRITE_ERROR:
         return "recording failed";
+    case RTPPROC_NOTE_TRUNCATED:
+        return "payloads cut by the capture's snaplen, not decoded";
     default:
         return NULL;
     }
@@ -75,7 +77,9 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n, const rtppro
                  g_ascii_formatd(pct, sizeof(pct), "%.1f", lost_pct));
         const char *note = note_text(m->note);
         g_string_append_printf(
-            out, "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64 " %13s %14s %15s %s%s%s%s\n",
+            out,
+            "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64
+            " %13s %14s %15s %s%s%s%s\n",
             rtpproc_addr_format(&m->flow.src, a, sizeof(a)), m->flow.sport,
             rtpproc_addr_format(&m->flow.dst, b, sizeof(b)), m->flow.dport, m->ssrc, pl->str,
             m->packets, lost, m->duplicates, fmt3(d1, sizeof(d1), m->max_delta_ms),
@@ -93,10 +97,11 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n, const rtppro
     if (ec != NULL)
         g_string_append_printf(out,
                                "RTP: %" PRIu64 " packets, %" PRIu64 " streams, %" PRIu64
-                               " not RTP, %" PRIu64 " truncated, %" PRIu64 " invalid, %" PRIu64
+                               " not RTP, %" PRIu64 " header truncated, %" PRIu64
+                               " payload truncated, %" PRIu64 " invalid, %" PRIu64
                                " filtered, %" PRIu64 " dropped at limits\n",
-                               ec->rtp, ec->streams, ec->not_rtp, ec->truncated, ec->invalid,
-                               ec->filtered, ec->dropped_limit);
+                               ec->rtp, ec->streams, ec->not_rtp, ec->truncated,
+                               ec->payload_truncated, ec->invalid, ec->filtered, ec->dropped_limit);
     g_string_free(pl, TRUE);
 }
 
@@ -162,8 +167,8 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtppro
         json_string(out, rtpproc_addr_format(&m->flow.src, a, sizeof(a)));
         g_string_append_printf(out, ",\"sport\":%u,\"dst\":", m->flow.sport);
         json_string(out, rtpproc_addr_format(&m->flow.dst, a, sizeof(a)));
-        g_string_append_printf(out, ",\"dport\":%u,\"ssrc\":\"0x%08X\",\"payload\":",
-                               m->flow.dport, m->ssrc);
+        g_string_append_printf(out, ",\"dport\":%u,\"ssrc\":\"0x%08X\",\"payload\":", m->flow.dport,
+                               m->ssrc);
         g_string_truncate(pl, 0);
         rtpproc_report_payload_names(m, map, pl);
         json_string(out, pl->str);
@@ -180,21 +185,20 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtppro
         json_time(out, "start", m->first_ts);
         json_time(out, "end", m->last_ts);
         g_string_append_printf(out,
-                               ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64
-                               ",\"lost\":%" PRId64 ",\"duplicates\":%" PRIu64
-                               ",\"late\":%" PRIu64 ",\"truncated\":%" PRIu64
-                               ",\"undecodable\":%" PRIu64 ",\"first_seq\":%u,\"last_seq\":%u",
+                               ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64 ",\"lost\":%" PRId64
+                               ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64
+                               ",\"truncated\":%" PRIu64 ",\"undecodable\":%" PRIu64
+                               ",\"first_seq\":%u,\"last_seq\":%u",
                                m->packets, m->expected, m->lost, m->duplicates, m->late,
                                m->truncated, m->undecodable, m->first_seq, m->last_seq);
         json_double(out, "max_delta_ms", m->max_delta_ms, "%.3f");
         json_double(out, "max_jitter_ms", m->max_jitter_ms, "%.3f");
         json_double(out, "mean_jitter_ms", m->mean_jitter_ms, "%.3f");
-        g_string_append_printf(out,
-                               ",\"sample_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64
-                               ",\"silence_frames\":%" PRIu64 ",\"discontinuities\":%" PRIu64
-                               ",\"file\":",
-                               m->sample_rate, m->channels, m->frames, m->silence_frames,
-                               m->discontinuities);
+        g_string_append_printf(
+            out,
+            ",\"sample_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64 ",\"silence_frames\":%" PRIu64
+            ",\"discontinuities\":%" PRIu64 ",\"file\":",
+            m->sample_rate, m->channels, m->frames, m->silence_frames, m->discontinuities);
         json_string(out, m->file);
         g_string_append(out, ",\"note\":");
         json_string(out, note_text(m->note));
@@ -202,14 +206,14 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtppro
     }
     g_string_append(out, "],\"counters\":{");
     if (ec != NULL)
-        g_string_append_printf(out,
-                               "\"datagrams\":%" PRIu64 ",\"rtp\":%" PRIu64 ",\"not_rtp\":%" PRIu64
-                               ",\"rtp_truncated\":%" PRIu64 ",\"rtp_invalid\":%" PRIu64
-                               ",\"filtered\":%" PRIu64 ",\"dropped_limit\":%" PRIu64
-                               ",\"probation_evicted\":%" PRIu64 ",\"streams\":%" PRIu64,
-                               ec->datagrams, ec->rtp, ec->not_rtp, ec->truncated, ec->invalid,
-                               ec->filtered, ec->dropped_limit, ec->probation_evicted,
-                               ec->streams);
+        g_string_append_printf(
+            out,
+            "\"datagrams\":%" PRIu64 ",\"rtp\":%" PRIu64 ",\"not_rtp\":%" PRIu64
+            ",\"rtp_truncated\":%" PRIu64 ",\"payload_truncated\":%" PRIu64
+            ",\"rtp_invalid\":%" PRIu64 ",\"filtered\":%" PRIu64 ",\"dropped_limit\":%" PRIu64
+            ",\"probation_evicted\":%" PRIu64 ",\"streams\":%" PRIu64,
+            ec->datagrams, ec->rtp, ec->not_rtp, ec->truncated, ec->payload_truncated, ec->invalid,
+            ec->filtered, ec->dropped_limit, ec->probation_evicted, ec->streams);
     if (dc != NULL)
         g_string_append_printf(out,
                                "%s\"frames\":%" PRIu64 ",\"udp\":%" PRIu64 ",\"not_ip\":%" PRIu64

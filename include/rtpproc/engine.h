@@ -52,7 +52,8 @@ typedef struct rtpproc_engine_counters {
     uint64_t datagrams;
     uint64_t rtp;
     uint64_t not_rtp;
-    uint64_t truncated;
+    uint64_t truncated;          /* RTP header cut by the snaplen */
+    uint64_t payload_truncated;  /* RTP header complete, payload cut: not decoded */
     uint64_t invalid;
     uint64_t filtered;
     uint64_t dropped_limit;
@@ -67,6 +68,7 @@ enum rtpproc_stream_note {
     RTPPROC_NOTE_NO_AUDIO,       /* only events/comfort noise */
     RTPPROC_NOTE_RATE_CHANGE,    /* later audio PT with another rate was skipped */
     RTPPROC_NOTE_WRITE_ERROR,    /* the sink failed */
+    RTPPROC_NOTE_TRUNCATED,      /* every audio payload was cut by the snaplen */
 };
 
 /*

@@ -402,6 +402,34 @@ static void test_engine_ssrc_filter_and_unknown_pt(void)
     done();
 }
 
+static void test_engine_truncated_payload_not_decoded(void)
+{
+    eng = make_engine();
+    for (uint16_t i = 0; i < 3; i++) {
+        rtpproc_datagram d;
+        memset(&d, 0, sizeof(d));
+        d.ts = 1700000000LL * 1000000000LL + i * 20 * MS;
+        d.flow.src.family = d.flow.dst.family = 4;
+        memcpy(pktbuf, (const uint8_t[]){0x80, 8, 0, (uint8_t)i, 0, 0, 0, (uint8_t)(i * 160), 0,
+                                         0, 0, 7},
+               12);
+        memset(pktbuf + 12, A_POS, 160);
+        d.payload = pktbuf;
+        d.caplen = 12 + 100; /* snaplen cut the payload */
+        d.len = 12 + 160;
+        CU_ASSERT_EQUAL(rtpproc_engine_feed(eng, &d), RTPPROC_PKT_RTP);
+    }
+    rtpproc_engine_finish(eng);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->packets, 3);
+    CU_ASSERT_EQUAL(s->truncated, 3);
+    CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_TRUNCATED);
+    CU_ASSERT_PTR_NULL(s->file);
+    CU_ASSERT_EQUAL(ncaps, 0);
+    CU_ASSERT_EQUAL(rtpproc_engine_counters_get(eng)->payload_truncated, 3);
+    done();
+}
+
 static void test_engine_ssrc_flood_is_bounded(void)
 {
     rtpproc_engine_config cfg;
@@ -444,6 +472,8 @@ CU_pSuite rtpproc_test_engine_suite(void)
                      test_engine_silence_gap_confirmed_by_arrival) ||
         !CU_add_test(s, "SSRC filter and unknown payload type",
                      test_engine_ssrc_filter_and_unknown_pt) ||
+        !CU_add_test(s, "a truncated payload is counted, not decoded",
+                     test_engine_truncated_payload_not_decoded) ||
         !CU_add_test(s, "an SSRC flood stays bounded", test_engine_ssrc_flood_is_bounded))
         return NULL;
     return s;
