@@ -10,6 +10,8 @@
 #     against rtpproc's JSON "payload_types".
 # rtpproc may split one key into several streams after an idle timeout
 # (design.md section 3); those are summed per key before comparing.
+# Left out on purpose: WebRTC_PCMA_Turn_SDES_Call_1 (RTP inside TURN
+# ChannelData: tshark finds 2 streams, rtpproc does not unwrap TURN).
 # Needs tshark and jq; skipped (77) when either or the captures are missing.
 set -eu
 
@@ -28,15 +30,28 @@ done
 rm -rf "$WORKDIR"
 mkdir -p "$WORKDIR"
 
-# capture file | tshark decoding options, exactly as the MANIFEST's command for
-# that file (RTP without SDP needs the heuristic; port 12344 needs Decode As,
-# the heuristic does not find it).
+# capture file | tshark decoding options, as the MANIFEST's command for that
+# file (RTP without SDP needs the heuristic, written here as its modern form
+# --enable-heuristic rtp_udp; port 12344 needs Decode As, the heuristic does
+# not find it). The first five are G.711 calls; the others add duplicates
+# (sipp-dtmf, rtpproxy-dups: the FIRST packet twice), a first packet followed
+# by a sequence jump (rtpproxy-lost), heavy loss, pcapng with VLAN and short
+# streams (ndpi), L16 with SDP, Linux SLL, and RTP quoted in ICMP errors that
+# must not count (webrtc-freeswitch).
 CASES=(
     "sipp-g711a.pcap|--enable-heuristic rtp_udp"
     "aaa.pcap|"
     "SIP_DTMF2.pcap|"
     "sip-rtp-g711.pcap|"
     "rtpproxy-DLT_NULL.a.pcap|-d udp.port==12344,rtp"
+    "sipp-dtmf_2833_pound.pcap|--enable-heuristic rtp_udp"
+    "rtpproxy-dups.a.pcap|--enable-heuristic rtp_udp"
+    "rtpproxy-lost.a.pcap|--enable-heuristic rtp_udp"
+    "rtpproxy-weird.o.pcap|--enable-heuristic rtp_udp"
+    "ndpi-rtp.pcapng|--enable-heuristic rtp_udp"
+    "sip-rtp-l16.pcap|"
+    "sample2_vowifi_ipv4_esp_ipv4.pcap|"
+    "webrtc-freeswitch.pcapng|--enable-heuristic rtp_udp"
 )
 
 # Uppercases the hex digits of an SSRC written 0x....
