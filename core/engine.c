@@ -17,18 +17,24 @@
 #include "stream.h"
 
 /*
- * A source in probation (RFC 3550 A.1, MIN_SEQUENTIAL = 2): its last packet
- * is kept, payload included, so that the audio of the packets seen before
- * the source was validated is not lost. Slots form a fixed pool reused in
- * FIFO order, so a flood of random SSRCs costs bounded memory and no files.
+ * A source in probation (RFC 3550 A.1, MIN_SEQUENTIAL = 2). Its packets are
+ * kept, payload included, so that the audio and the counts of the packets
+ * seen before the source was validated are not lost: a first packet followed
+ * by a gap (400, 423, 424) or by its own duplicate (400, 400, 401) still
+ * belongs to the stream. At most RP_PROBATION_HOLD packets are kept; beyond
+ * that the oldest is discarded (a source that long in probation is noise).
+ * Slots form a fixed pool reused in FIFO order, so a flood of random SSRCs
+ * costs bounded memory and creates no stream and no file.
  */
+#define RP_PROBATION_HOLD 4
 typedef struct rp_probation {
     bool used;
     rp_key key;
     rtpproc_seq_state seq;
-    rp_pkt pkt; /* the held packet; payload in buf */
-    uint8_t *buf;
-    size_t cap;
+    unsigned n;                       /* packets held, oldest first */
+    rp_pkt pkt[RP_PROBATION_HOLD];    /* payloads in buf[] */
+    uint8_t *buf[RP_PROBATION_HOLD];
+    size_t cap[RP_PROBATION_HOLD];
 } rp_probation;
 
 struct rtpproc_engine {
@@ -134,7 +140,8 @@ void rtpproc_engine_free(rtpproc_engine *e)
     g_hash_table_destroy(e->probation);
     if (e->pool != NULL) {
         for (unsigned i = 0; i < e->cfg.max_probation; i++)
-            free(e->pool[i].buf);
+            for (unsigned j = 0; j < RP_PROBATION_HOLD; j++)
+                free(e->pool[i].buf[j]);
     }
     free(e->pool);
     g_array_free(e->summaries, TRUE);
@@ -293,22 +300,36 @@ static rp_probation *probation_slot(rtpproc_engine *e)
     return pb;
 }
 
-static int probation_keep(rp_probation *pb, const rp_pkt *p)
+static int probation_keep(rtpproc_engine *e, rp_probation *pb, const rp_pkt *p)
 {
-    pb->pkt = *p;
-    if (p->payload_len > pb->cap) {
-        size_t cap = pb->cap ? pb->cap : 512;
+    if (pb->n == RP_PROBATION_HOLD) {
+        /* Drop the oldest; its buffer is reused for the newest. */
+        uint8_t *b = pb->buf[0];
+        size_t cap = pb->cap[0];
+        memmove(&pb->pkt[0], &pb->pkt[1], (RP_PROBATION_HOLD - 1) * sizeof(pb->pkt[0]));
+        memmove(&pb->buf[0], &pb->buf[1], (RP_PROBATION_HOLD - 1) * sizeof(pb->buf[0]));
+        memmove(&pb->cap[0], &pb->cap[1], (RP_PROBATION_HOLD - 1) * sizeof(pb->cap[0]));
+        pb->buf[RP_PROBATION_HOLD - 1] = b;
+        pb->cap[RP_PROBATION_HOLD - 1] = cap;
+        pb->n--;
+        e->counters.probation_discarded++;
+    }
+    unsigned i = pb->n;
+    if (p->payload_len > pb->cap[i]) {
+        size_t cap = pb->cap[i] ? pb->cap[i] : 512;
         while (cap < p->payload_len)
             cap *= 2;
-        uint8_t *b = realloc(pb->buf, cap);
+        uint8_t *b = realloc(pb->buf[i], cap);
         if (b == NULL)
             return RTPPROC_ENOMEM;
-        pb->buf = b;
-        pb->cap = cap;
+        pb->buf[i] = b;
+        pb->cap[i] = cap;
     }
+    pb->pkt[i] = *p;
     if (p->payload_len > 0)
-        memcpy(pb->buf, p->payload, p->payload_len);
-    pb->pkt.payload = pb->buf;
+        memcpy(pb->buf[i], p->payload, p->payload_len);
+    pb->pkt[i].payload = pb->buf[i];
+    pb->n++;
     return 0;
 }
 
@@ -320,26 +341,49 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
         pb = probation_slot(e);
         pb->used = true;
         pb->key = *k;
+        pb->n = 0;
         rtpproc_seq_init(&pb->seq, p->seq);
         rtpproc_seq_update(&pb->seq, p->seq);
         g_hash_table_insert(e->probation, &pb->key, pb);
-        return probation_keep(pb, p);
+        return probation_keep(e, pb, p);
     }
     if (!rtpproc_seq_update(&pb->seq, p->seq))
-        return probation_keep(pb, p); /* not sequential: restart with this one */
+        return probation_keep(e, pb, p); /* not sequential yet: keep waiting */
 
     if (g_hash_table_size(e->streams) >= e->cfg.max_streams) {
         e->counters.dropped_limit++;
         return RTPPROC_ELIMIT;
     }
-    /* Validated: the kept packet and this one become the stream's first two. */
-    rtpproc_seq_rebase(&pb->seq, pb->pkt.seq, 2);
-    rp_stream *s = new_stream(e, k, pb, &pb->pkt);
+    /* Validated: the kept packets within MAX_DROPOUT before this one are
+     * the stream's first (a lone packet far away was another numbering,
+     * e.g. a restart, and is discarded). */
+    unsigned keep = 0, first = pb->n;
+    bool use[RP_PROBATION_HOLD] = {false};
+    uint16_t base = p->seq;
+    for (unsigned i = 0; i < pb->n; i++) {
+        uint16_t back = (uint16_t)(p->seq - pb->pkt[i].seq);
+        if (back < RTPPROC_MAX_DROPOUT) {
+            if (first == pb->n)
+                first = i;
+            if ((uint16_t)(p->seq - base) < back)
+                base = pb->pkt[i].seq;
+            use[i] = true;
+            keep++;
+        } else {
+            e->counters.probation_discarded++;
+        }
+    }
+    rtpproc_seq_rebase(&pb->seq, base, keep + 1);
+    rp_stream *s = new_stream(e, k, pb, first < pb->n ? &pb->pkt[first] : p);
     g_hash_table_remove(e->probation, k);
     pb->used = false;
     if (s == NULL)
         return RTPPROC_ENOMEM;
-    int rc = stream_packet(e, s, &pb->pkt, false);
+    int rc = 0;
+    for (unsigned i = first; i < pb->n && rc >= 0; i++) {
+        if (use[i])
+            rc = stream_packet(e, s, &pb->pkt[i], false);
+    }
     int rc2 = stream_packet(e, s, p, false);
     return rc < 0 ? rc : rc2;
 }

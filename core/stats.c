@@ -81,8 +81,9 @@ uint32_t rtpproc_seq_ext_max(const rtpproc_seq_state *s)
 void rtpproc_seq_rebase(rtpproc_seq_state *s, uint16_t first_seq, uint32_t packets)
 {
     /* A.1 starts counting at the packet that ends probation; rtpproc keeps
-     * the probation packets, so the base moves back to the first one. If
-     * probation straddled a wrap (65535, 0), the extended max gains a cycle. */
+     * the probation packets, so the base moves back to the earliest one
+     * (at most MAX_DROPOUT back). If that crosses a wrap (65535 .. 0), the
+     * extended max gains a cycle. */
     if (first_seq > s->max_seq && s->cycles == 0)
         s->cycles = RTPPROC_RTP_SEQ_MOD;
     s->base_seq = first_seq;

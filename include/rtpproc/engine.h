@@ -58,6 +58,7 @@ typedef struct rtpproc_engine_counters {
     uint64_t filtered;
     uint64_t dropped_limit;
     uint64_t probation_evicted;  /* candidate sources dropped before validation */
+    uint64_t probation_discarded; /* packets of a long probation beyond the held ones */
     uint64_t streams;            /* streams validated */
 } rtpproc_engine_counters;
 

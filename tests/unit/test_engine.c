@@ -200,6 +200,29 @@ static void test_engine_probation_keeps_first_packet(void)
     done();
 }
 
+static void test_engine_probation_keeps_packet_before_gap_and_dup(void)
+{
+    eng = make_engine();
+    /* 400, [401..402 lost], 403, 404: the first packet still belongs */
+    feed(400, 0, 0, A_POS);
+    feed(400, 0, 1, A_NEG); /* its duplicate */
+    feed(403, 480, 60, A_NEG);
+    feed(404, 640, 80, A_NEG);
+    rtpproc_engine_finish(eng);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->packets, 4);
+    CU_ASSERT_EQUAL(s->first_seq, 400);
+    CU_ASSERT_EQUAL(s->expected, 5);
+    CU_ASSERT_EQUAL(s->lost, 1); /* 2 lost, 1 duplicate: expected - packets */
+    CU_ASSERT_EQUAL(s->duplicates, 1);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_EQUAL(caps[0]->n, 800);
+    assert_span(caps[0], 0, 160, 8);
+    assert_span(caps[0], 160, 320, 0);
+    assert_span(caps[0], 480, 320, -8);
+    done();
+}
+
 static void test_engine_single_packet_makes_no_stream(void)
 {
     eng = make_engine();
@@ -455,6 +478,8 @@ CU_pSuite rtpproc_test_engine_suite(void)
         return NULL;
     if (!CU_add_test(s, "probation keeps the first packet",
                      test_engine_probation_keeps_first_packet) ||
+        !CU_add_test(s, "probation keeps a first packet before a gap and its duplicate",
+                     test_engine_probation_keeps_packet_before_gap_and_dup) ||
         !CU_add_test(s, "a single packet makes no stream",
                      test_engine_single_packet_makes_no_stream) ||
         !CU_add_test(s, "a lost packet becomes silence", test_engine_loss_becomes_silence) ||
