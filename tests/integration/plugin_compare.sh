@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# integration.plugin_compare: "tshark -z rtpproc" and the standalone rtpproc
+# tool, both on the same core, give the same results on the same capture:
+#   - the same streams with the same figures (the JSON reports, stream by
+#     stream, with file paths reduced to their names; the engine counters of
+#     datagrams that are not RTP differ and are left out: tshark only taps
+#     what it dissects as RTP, the standalone tool sees every UDP datagram);
+#   - the same lines in the text report's stream table;
+#   - the same recordings (same names, byte-identical files, and the same
+#     audio as libsndfile reads it: $SNDINFO --cmp).
+# Captures: the project's synthetic captures (captures/*.pcap*, plain UDP:
+# tshark needs --enable-heuristic rtp_udp) and every capture of
+# $SHARED_DIR/captures/real, each with the tshark options its MANIFEST gives
+# (the SIP captures need none: SDP sets the RTP conversations up).
+#
+# Dynamic payload types: the plug-in takes their names from the SDP that
+# tshark dissected; the standalone tool has no signalling, so it gets the
+# same mapping as --pt-map, built here from tshark's own SDP fields (the
+# first rtpmap of each dynamic PT whose codec rtpproc has). Where a later
+# call maps a PT differently, the plug-in must say so on stderr.
+#
+# When tshark does not tap every RTP packet the standalone tool puts in a
+# stream, the capture is skipped with its documented reason (KNOWN_DIFF); an
+# undocumented difference fails, and so does a documented one that is gone.
+#
+# Also: two -z rtpproc in one run work independently (a third one with
+# ssrc= and encoding= gives what the standalone tool gives with --ssrc and
+# --encoding), and SIP_DTMF2.pcap's PT 96, named telephone-event only by its
+# SDP, is recognised as such by the plug-in without any option.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+# ---- plug-in test setup (the same in every plugin_*.sh) ----
+[ "${RTPPROC_SANITIZED:-0}" != 1 ] ||
+    skip "sanitizer build: the system tshark cannot load an ASan/UBSan-instrumented rtpproc.so"
+[ -n "${RTPPROC_PLUGIN:-}" ] && [ -f "$RTPPROC_PLUGIN" ] ||
+    skip "the tshark plug-in was not built (RTPPROC_PLUGIN unset)"
+need_tool tshark jq
+need_env RTPPROC RTPGEN SNDINFO WORKDIR
+AS_USER=()
+if [ "$(id -u)" -eq 0 ]; then
+    need_tool setpriv
+    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+setup_workdir
+# Under /tmp so that uid 65534 can reach it; kept in $WORKDIR on failure.
+T=$(mktemp -d /tmp/rtpproc-plugin.XXXXXX)
+trap 'rc=$?; [ $rc -eq 0 ] || cp -a "$T"/. "$WORKDIR"/ 2>/dev/null; rm -rf "$T"' EXIT
+chmod 0777 "$T"
+WS_MM=$(tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+[ -n "$WS_MM" ] || fail "cannot read tshark's version"
+PLUGDIR=$T/.local/lib/wireshark/plugins/$WS_MM/epan
+mkdir -p "$PLUGDIR"
+cp "$RTPPROC_PLUGIN" "$PLUGDIR/rtpproc.so"
+chmod -R a+rX "$T/.local"
+# A directory tshark (uid 65534) may write into.
+mkd() {
+    mkdir -p "$@"
+    chmod 0777 "$@"
+}
+tshark_u() {
+    "${AS_USER[@]}" env HOME="$T" tshark "$@"
+}
+# Exactly our copy must be loaded: an installed rtpproc.so in the global
+# folder would be found first and shadow the build under test.
+tshark_u -G plugins >"$T/plugins.txt" 2>"$T/plugins.err" || fail "tshark -G plugins failed"
+loaded=$(awk -F'\t' '$1 ~ /^rtpproc\.so/ { print $4 }' "$T/plugins.txt")
+[ "$loaded" = "$PLUGDIR/rtpproc.so" ] ||
+    fail "tshark loads rtpproc.so from '$loaded', not from $PLUGDIR (an installed copy shadows the build?)"
+cd "$T"
+# ---- end of setup ----
+
+HEUR=(--enable-heuristic rtp_udp)
+
+# Captures where tshark does not tap what the standalone tool reads as RTP.
+declare -A KNOWN_DIFF=(
+    [WebRTC_PCMA_Turn_SDES_Call_1]="RTP inside TURN ChannelData (port 3478): tshark's rtp_stun heuristic (on with -o rtp.heuristic_rtp:TRUE) strips the 4-byte ChannelData header and taps the RTP; the standalone tool takes each UDP payload as RTP and finds none"
+)
+
+# "pt name rate" of every SDP rtpmap of a dynamic PT, in frame order.
+sdp_rtpmaps() {
+    tshark -r "$1" -Y sdp -T fields -e sdp.media_attr 2>/dev/null | tr ',' '\n' |
+        sed -n 's|^rtpmap:\([0-9][0-9]*\) \([^/ ]*\)/\([0-9][0-9]*\).*|\1 \2 \3|p' |
+        awk '$1 >= 96 && $1 <= 127'
+}
+
+# The standalone tool's --pt-map equivalent of what the plug-in learns: the
+# first rtpmap of each PT, if rtpproc has a codec of that name (asked to the
+# tool itself: an unknown codec makes --pt-map fail before -h answers).
+sdp_ptmap() {
+    local pt name rate map=""
+    while read -r pt name rate; do
+        if "$RTPPROC" --pt-map "$pt=$name/$rate" -h >/dev/null 2>&1; then
+            map="$map${map:+,}$pt=$name/$rate"
+        fi
+    done < <(sdp_rtpmaps "$1" | awk '!seen[$1]++')
+    echo "$map"
+}
+
+# PTs that a later SDP maps to another name or rate than the first mapping
+# (which rtpproc knows): the plug-in must warn about each.
+sdp_conflicts() {
+    local pt name rate
+    while read -r pt name rate; do
+        if "$RTPPROC" --pt-map "$pt=$name/$rate" -h >/dev/null 2>&1; then
+            sdp_rtpmaps "$1" | awk -v pt="$pt" -v n="$name" -v r="$rate" \
+                '$1 == pt && (tolower($2) != tolower(n) || $3 != r) { print pt; exit }'
+        fi
+    done < <(sdp_rtpmaps "$1" | awk '!seen[$1]++')
+}
+
+# The streams of a JSON report, file paths reduced to their names.
+norm_streams() {
+    jq -S '.streams | map(.file |= (if . == null then null else split("/") | last end))' "$1"
+}
+
+# The stream table of a text report, without the recording directory.
+table_lines() {
+    sed -n '/^=* RTP Streams =*$/,/^=*$/p' "$1" | sed "s|$2/||"
+}
+
+mkd "$T/pl"
+compared=0
+skipped=0
+declare -A RECORDINGS=()
+
+# compare NAME CAPTURE [TSHARK OPTIONS...]
+compare() {
+    local name=$1 cap=$2
+    shift 2
+    local pl=$T/pl/$name sa=$T/sa/$name ptmap n_pl n_sa f nrec=0 pt
+    [ -r "$cap" ] || {
+        echo "-- $name: missing, not compared"
+        return 0
+    }
+    mkd "$pl"
+    mkdir -p "$sa"
+    ptmap=$(sdp_ptmap "$cap")
+    run_expect 0 "$RTPPROC" -r "$cap" -o "$sa" --json "$sa.json" ${ptmap:+--pt-map "$ptmap"}
+    cp "$RUN_OUT" "$sa.txt"
+    run_expect 0 tshark_u -r "$cap" -q "$@" -z "rtpproc,dir=$pl,json=$T/pl/$name.json"
+    cp "$RUN_OUT" "$pl.txt"
+    cp "$RUN_ERR" "$pl.err"
+
+    # stderr: nothing but the warnings about PTs that calls map differently.
+    if grep -v '^tshark: rtpproc: warning: payload type ' "$pl.err" | grep -q .; then
+        fail "$name: unexpected stderr: $(cat "$pl.err")"
+    fi
+    for pt in $(sdp_conflicts "$cap"); do
+        assert_grep "tshark: rtpproc: warning: payload type $pt is " "$pl.err"
+    done
+
+    n_pl=$(jq '[.streams[].packets] | add // 0' "$T/pl/$name.json")
+    n_sa=$(jq '[.streams[].packets] | add // 0' "$sa.json")
+    if [ "$n_pl" != "$n_sa" ]; then
+        [ -n "${KNOWN_DIFF[$name]:-}" ] ||
+            fail "$name: the plug-in has $n_pl packets in streams, the standalone tool $n_sa (tshark options: $*)"
+        echo "-- $name: SKIPPED, plug-in $n_pl packets in streams, standalone $n_sa: ${KNOWN_DIFF[$name]}"
+        skipped=$((skipped + 1))
+        return 0
+    fi
+    [ -z "${KNOWN_DIFF[$name]:-}" ] ||
+        fail "$name: documented as different (${KNOWN_DIFF[$name]}), but both have $n_pl packets"
+
+    norm_streams "$T/pl/$name.json" >"$pl.streams"
+    norm_streams "$sa.json" >"$sa.streams"
+    diff -u "$sa.streams" "$pl.streams" >&2 || fail "$name: streams differ (- standalone, + plug-in)"
+    for f in streams filtered dropped_limit; do
+        assert_eq "$(jq ".counters.$f" "$sa.json")" "$(jq ".counters.$f" "$T/pl/$name.json")" \
+            "$name: counter $f"
+    done
+    diff -u <(table_lines "$sa.txt" "$sa") <(table_lines "$pl.txt" "$pl") >&2 ||
+        fail "$name: report tables differ (- standalone, + plug-in)"
+
+    assert_eq "$(ls "$sa")" "$(ls "$pl")" "$name: recordings"
+    for f in "$sa"/*; do
+        [ -e "$f" ] || continue
+        f=$(basename "$f")
+        cmp -s "$sa/$f" "$pl/$f" || fail "$name: $f differs from the standalone tool's"
+        "$SNDINFO" --cmp "$sa/$f" "$pl/$f" >/dev/null || fail "$name: $f: sndinfo --cmp differs"
+        nrec=$((nrec + 1))
+    done
+    RECORDINGS[$name]=$nrec
+    compared=$((compared + 1))
+    echo "-- $name: $(jq '.streams | length' "$sa.json") streams, $n_sa packets, $nrec identical recordings${ptmap:+ (SDP: $ptmap)}"
+}
+
+echo "== synthetic captures (plain UDP: heuristic RTP)"
+SYN=$T/captures
+mkdir -p "$SYN"
+if compgen -G "$SRCDIR/captures/*.pcap*" >/dev/null; then
+    cp "$SRCDIR"/captures/*.pcap* "$SYN"/
+elif [ -f "$SRCDIR/captures/make-captures.sh" ]; then
+    RTPGEN=$RTPGEN sh "$SRCDIR/captures/make-captures.sh" "$SYN" >/dev/null
+else
+    "$RTPGEN" -o "$SYN/call-g711.pcap" --bidir --codec pcma --reverse-codec pcmu --packets 400 \
+        --rtcp --seed 1 >/dev/null
+fi
+chmod a+r "$SYN"/*
+for cap in "$SYN"/*.pcap*; do
+    name=$(basename "$cap")
+    compare "${name%.*}" "$cap" "${HEUR[@]}"
+done
+[ "${RECORDINGS[call-g711]:-0}" -ge 2 ] || fail "call-g711: no recordings compared"
+
+echo "== two -z rtpproc in one run, and a third with ssrc= and encoding=alaw"
+call=$SYN/call-g711.pcap
+pcma=$(jq -r '.streams[] | select(.codec == "PCMA") | .ssrc' "$T/sa/call-g711.json")
+[ -n "$pcma" ] || fail "call-g711: no PCMA stream"
+mkd multi multi/A multi/B multi/C
+run_expect 0 tshark_u -r "$call" -q "${HEUR[@]}" -z "rtpproc,dir=multi/A,json=multi/A.json" \
+    -z "rtpproc,dir=multi/B,json=multi/B.json" \
+    -z "rtpproc,dir=multi/C,json=multi/C.json,ssrc=$pcma,encoding=alaw"
+[ ! -s "$RUN_ERR" ] || fail "stderr not empty: $(cat "$RUN_ERR")"
+assert_eq 3 "$(grep -c '^=* RTP Streams =*$' "$RUN_OUT")" "reports printed"
+for d in A B; do
+    norm_streams "multi/$d.json" | diff -u "$T/sa/call-g711.streams" - >&2 ||
+        fail "-z rtpproc,dir=multi/$d: streams differ from the single run"
+    assert_eq "$(ls "$T/pl/call-g711")" "$(ls "multi/$d")" "recordings in multi/$d"
+    for f in multi/"$d"/*; do
+        cmp -s "$f" "$T/pl/call-g711/$(basename "$f")" || fail "$f differs from the single run"
+    done
+done
+mkdir sa-alaw
+run_expect 0 "$RTPPROC" -r "$call" -o sa-alaw --json sa-alaw.json -q --ssrc "$pcma" --encoding alaw
+norm_streams sa-alaw.json | diff -u - <(norm_streams multi/C.json) >&2 ||
+    fail "ssrc=/encoding=alaw: streams differ from rtpproc --ssrc --encoding alaw"
+assert_eq 1 "$(jq '.streams | length' multi/C.json)" "streams with ssrc=$pcma"
+# (The standalone tool drops the other streams in its BPF filter already.)
+assert_eq "$(jq "[.streams[] | select(.ssrc != \"$pcma\") | .packets] | add" multi/A.json)" \
+    "$(jq '.counters.filtered' multi/C.json)" "packets filtered by ssrc="
+assert_eq "$(ls sa-alaw)" "$(ls multi/C)" "recordings with ssrc="
+f=$(ls multi/C)
+cmp -s "sa-alaw/$f" "multi/C/$f" || fail "multi/C/$f differs from rtpproc --encoding alaw"
+"$SNDINFO" --cmp "multi/C/$f" "multi/A/$f" >/dev/null ||
+    fail "the A-law recording does not hold the audio of the PCM one"
+[ "$("$SNDINFO" "multi/C/$f" | sed 's/.*format=//')" != "$("$SNDINFO" "multi/A/$f" | sed 's/.*format=//')" ] ||
+    fail "encoding=alaw wrote the same file format as pcm16"
+
+if [ -z "${SHARED_DIR:-}" ] || [ ! -d "$SHARED_DIR/captures/real" ]; then
+    echo "(no \$SHARED_DIR/captures/real: real captures not compared)"
+    echo "PASS ($compared captures compared, $skipped skipped)"
+    exit 0
+fi
+R=$SHARED_DIR/captures/real
+
+echo "== real captures"
+# Without SIP: heuristic RTP (or Decode As, as the MANIFEST says).
+for f in sipp-g711a.pcap sipp-dtmf_2833_pound.pcap marseillaise-srtp.pcap ndpi-rtp.pcapng \
+    rtpproxy-G723_1.a.pcap rtpproxy-c1.a.pcap rtpproxy-dups.a.pcap rtpproxy-lost.a.pcap \
+    rtpproxy-weird.o.pcap webrtc_opus_p2p.pcap webrtc-freeswitch.pcapng; do
+    compare "${f%.*}" "$R/$f" "${HEUR[@]}"
+done
+compare rtpproxy-DLT_NULL.a "$R/rtpproxy-DLT_NULL.a.pcap" -d udp.port==12344,rtp
+compare WebRTC_PCMA_Turn_SDES_Call_1 "$R/WebRTC_PCMA_Turn_SDES_Call_1.pcap" \
+    -o rtp.heuristic_rtp:TRUE
+# SIP/SDP (or, for the VoWiFi capture, RTP tshark finds by itself): no option.
+for f in aaa.pcap SIP_DTMF2.pcap sip-rtp-g711.pcap sip-rtp-g722.pcap sip-rtp-g729a.pcap \
+    sip-rtp-gsm.pcap sip-rtp-ilbc.pcap sip-rtp-l16.pcap sip-rtp-opus.pcap sip-rtp-speex.pcap \
+    sip-rtp-lpc.pcap sip-rtp-dvi4.pcap h263-over-rtp.pcap sample2_vowifi_ipv4_esp_ipv4.pcap; do
+    compare "${f%.*}" "$R/$f"
+done
+for f in sipp-g711a aaa SIP_DTMF2 sip-rtp-g711; do
+    [ ! -r "$R/$f.pcap" ] || [ "${RECORDINGS[$f]:-0}" -ge 1 ] ||
+        fail "$f: no G.711 recording compared"
+done
+
+echo "== SIP_DTMF2: PT 96 is telephone-event by SDP alone"
+if [ -r "$R/SIP_DTMF2.pcap" ]; then
+    # tshark's own statistics name it from the SDP too.
+    tshark -r "$R/SIP_DTMF2.pcap" -q -z rtp,streams 2>/dev/null | grep -q '0x5711BF84 *g711A, telephone-event' ||
+        fail "tshark -z rtp,streams does not name PT 96 telephone-event"
+    mkd sdp
+    run_expect 0 tshark_u -r "$R/SIP_DTMF2.pcap" -q -z "rtpproc,dir=sdp,json=sdp.json"
+    s='.streams[] | select(.ssrc == "0x5711BF84")'
+    assert_eq '"g711A, telephone-event"' "$(jq "$s | .payload" sdp.json)" "payload names"
+    assert_eq "[8,96]" "$(jq -c "$s | .payload_types" sdp.json)" "payload types"
+    assert_eq 0 "$(jq "$s | .undecodable" sdp.json)" "undecodable packets"
+    assert_eq '"PCMA"' "$(jq "$s | .codec" sdp.json)" "recorded codec"
+    assert_grep "g711A, telephone-event" "$RUN_OUT"
+    # Without the SDP name (standalone, no --pt-map) PT 96 is unknown...
+    mkdir sdp-sa
+    run_expect 0 "$RTPPROC" -r "$R/SIP_DTMF2.pcap" -o sdp-sa --json sdp-sa.json -q
+    assert_eq '"g711A, RTPType-96"' "$(jq "$s | .payload" sdp-sa.json)" "standalone payload names"
+    [ "$(jq "$s | .undecodable" sdp-sa.json)" -gt 0 ] ||
+        fail "the standalone tool decoded PT 96 without a mapping"
+    # ... and the events never become audio either way.
+    for f in sdp/*.wav; do
+        cmp -s "$f" "sdp-sa/$(basename "$f")" || fail "$f differs without the telephone-event name"
+    done
+fi
+
+echo "PASS ($compared captures compared, $skipped skipped)"
