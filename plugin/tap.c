@@ -402,7 +402,7 @@ static void on_init(const char *opt_arg, void *userdata)
 /* register_stat_tap_ui() keeps a pointer to the name: static storage. */
 static stat_tap_ui rtpproc_ui = {
     .group = REGISTER_STAT_GROUP_GENERIC,
-    .title = NULL,
+    .title = "RTP streams to WAV files (rtpproc)",
     .cli_string = CLI_NAME,
     .tap_init_cb = on_init,
     .nparams = 0,
