@@ -31,8 +31,8 @@ typedef struct rp_probation {
     bool used;
     rp_key key;
     rtpproc_seq_state seq;
-    unsigned n;                       /* packets held, oldest first */
-    rp_pkt pkt[RP_PROBATION_HOLD];    /* payloads in buf[] */
+    unsigned n;                    /* packets held, oldest first */
+    rp_pkt pkt[RP_PROBATION_HOLD]; /* payloads in buf[] */
     uint8_t *buf[RP_PROBATION_HOLD];
     size_t cap[RP_PROBATION_HOLD];
 } rp_probation;
@@ -247,24 +247,25 @@ static int expire(rtpproc_engine *e, rtpproc_time_ns now)
 /* Statistics for every packet of a validated stream, in arrival order. */
 static int stream_packet(rtpproc_engine *e, rp_stream *s, const rp_pkt *p, bool count_seq)
 {
-    rtpproc_codec_spec spec;
-    uint32_t clock = 0;
-
     if (count_seq)
         rtpproc_seq_update(&s->seq, p->seq);
     s->packets++;
     s->last_arrival = p->arrival;
-    if (!s->pts[p->pt]) {
-        s->pts[p->pt] = 1;
-    }
+    s->pts[p->pt] = 1;
     if (p->truncated)
         s->truncated++;
     /* Jitter needs the PT's clock; events and comfort noise carry none
-     * that describes packet timing (their timestamps repeat). */
-    if (rtpproc_ptmap_resolve(&e->cfg.ptmap, p->pt, &spec) == RTPPROC_OK &&
-        spec.codec->kind == RTPPROC_KIND_AUDIO)
-        clock = spec.clock_rate;
-    rtpproc_jitter_update(&s->jit, p->arrival, p->ts, clock);
+     * that describes packet timing (their timestamps repeat). Resolved
+     * again only when the PT changes. */
+    if (p->pt != s->jit_pt) {
+        rtpproc_codec_spec spec;
+        s->jit_pt = p->pt;
+        s->jit_clock = 0;
+        if (rtpproc_ptmap_resolve(&e->cfg.ptmap, p->pt, &spec) == RTPPROC_OK &&
+            spec.codec->kind == RTPPROC_KIND_AUDIO)
+            s->jit_clock = spec.clock_rate;
+    }
+    rtpproc_jitter_update(&s->jit, p->arrival, p->ts, s->jit_clock);
     return rp_playout_packet(&e->sh, s, p);
 }
 
@@ -280,6 +281,7 @@ static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, const rp_probat
     s->last_arrival = first->arrival;
     s->first_seq = first->seq;
     s->first_pt = first->pt;
+    s->jit_pt = RP_NO_PT;
     s->seq = pb->seq;
     rtpproc_jitter_init(&s->jit);
     g_hash_table_insert(e->streams, &s->key, s);

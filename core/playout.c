@@ -271,10 +271,8 @@ static rp_held *slot_of(rp_stream *s, unsigned window, int64_t ext)
 
 static int release_held(rp_engine_shared *sh, rp_stream *s, rp_held *h)
 {
-    unsigned window = sh->cfg->reorder_packets;
     rp_pkt p = h->pkt;
     p.payload = s->slab + (size_t)(h - s->ring) * s->slab_slot;
-    (void)window;
     mark_released(s, h->ext_seq);
     h->used = false;
     s->held--;
@@ -448,7 +446,6 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
 
 int rp_playout_flush(rp_engine_shared *sh, rp_stream *s)
 {
-    (void)sh;
     if (s->sink == NULL)
         return 0;
     int rc = s->sink->ops->flush(s->sink);

@@ -80,6 +80,23 @@ static int write_buffer(recorder *r)
     return r->error;
 }
 
+/* Frames that fit in the buffer now, at most `want`. */
+static size_t room(const recorder *r, uint64_t want)
+{
+    size_t free_frames = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
+    return want < free_frames ? (size_t)want : free_frames;
+}
+
+/* Accounts `take` frames just put in the buffer; writes it out when full. */
+static int commit(recorder *r, size_t take)
+{
+    r->used += take;
+    r->base.frames += take;
+    if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES)
+        return write_buffer(r);
+    return RTPPROC_OK;
+}
+
 static int rec_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t nframes)
 {
     recorder *r = (recorder *)s;
@@ -88,9 +105,7 @@ static int rec_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t nframes)
     if (r->error != RTPPROC_OK)
         return r->error;
     while (nframes > 0) {
-        size_t take = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
-        if (take > nframes)
-            take = nframes;
+        size_t take = room(r, nframes);
         size_t n = take * ch;
         if (r->native) {
             uint8_t *dst = r->raw + r->used * ch;
@@ -99,11 +114,9 @@ static int rec_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t nframes)
         } else {
             memcpy(r->pcm + r->used * ch, frames, n * sizeof(int16_t));
         }
-        r->used += take;
-        s->frames += take;
         frames += n;
         nframes -= take;
-        if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES && write_buffer(r) != RTPPROC_OK)
+        if (commit(r, take) != RTPPROC_OK)
             return r->error;
     }
     return RTPPROC_OK;
@@ -119,15 +132,11 @@ static int rec_write_native(rtpproc_sink *s, const uint8_t *bytes, size_t nframe
     if (r->error != RTPPROC_OK)
         return r->error;
     while (nframes > 0) {
-        size_t take = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
-        if (take > nframes)
-            take = nframes;
+        size_t take = room(r, nframes);
         memcpy(r->raw + r->used * ch, bytes, take * ch);
-        r->used += take;
-        s->frames += take;
         bytes += take * ch;
         nframes -= take;
-        if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES && write_buffer(r) != RTPPROC_OK)
+        if (commit(r, take) != RTPPROC_OK)
             return r->error;
     }
     return RTPPROC_OK;
@@ -142,17 +151,13 @@ static int rec_write_silence(rtpproc_sink *s, uint64_t nframes)
     if (r->error != RTPPROC_OK)
         return r->error;
     while (nframes > 0) {
-        size_t take = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
-        if (take > nframes)
-            take = (size_t)nframes;
+        size_t take = room(r, nframes);
         if (r->native)
             memset(r->raw + r->used * ch, r->silence, take * ch);
         else
             memset(r->pcm + r->used * ch, 0, take * ch * sizeof(int16_t));
-        r->used += take;
-        s->frames += take;
         nframes -= take;
-        if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES && write_buffer(r) != RTPPROC_OK)
+        if (commit(r, take) != RTPPROC_OK)
             return r->error;
     }
     return RTPPROC_OK;

@@ -12,6 +12,8 @@
 #include "rtpproc/sink.h"
 #include "rtpproc/stats.h"
 
+#define RP_NO_PT 256u /* no payload type (PTs are 0..127) */
+
 /* Stream key, as Wireshark keys its streams. Zero-filled, so hashable as bytes. */
 typedef struct rp_key {
     rtpproc_flow flow;
@@ -25,7 +27,7 @@ typedef struct rp_pkt {
     uint32_t ts;
     uint8_t pt;
     bool marker;
-    bool truncated;            /* payload cut by the snaplen: not decoded */
+    bool truncated; /* payload cut by the snaplen: not decoded */
     const uint8_t *payload;
     size_t payload_len;
 } rp_pkt;
@@ -34,7 +36,7 @@ typedef struct rp_pkt {
 typedef struct rp_held {
     bool used;
     int64_t ext_seq;
-    rp_pkt pkt;                /* pkt.payload is NULL while held: see slab */
+    rp_pkt pkt; /* pkt.payload is NULL while held: see slab */
 } rp_held;
 
 /* One decoder per payload type the stream carries (a few at most). */
@@ -61,43 +63,45 @@ typedef struct rp_stream {
     uint64_t duplicates, late, truncated, undecodable, discontinuities;
     rtpproc_seq_state seq;
     rtpproc_jitter_state jit;
+    unsigned jit_pt;    /* PT whose clock is in jit_clock, or RP_NO_PT */
+    uint32_t jit_clock; /* its RTP clock for A.8, 0 if not audio */
     enum rtpproc_stream_note note;
 
     /* reorder window (playout.c) */
-    bool have_release;         /* next_release is set */
-    int64_t max_ext_seq;       /* highest extended seq seen */
-    int64_t next_release;      /* extended seq of the next packet to release */
-    uint64_t released_mask;    /* bit i: next_release - 1 - i was released */
-    rp_held *ring;             /* reorder_packets slots, NULL until first needed */
-    uint8_t *slab;             /* ring payloads: reorder_packets * slab_slot bytes */
+    bool have_release;      /* next_release is set */
+    int64_t max_ext_seq;    /* highest extended seq seen */
+    int64_t next_release;   /* extended seq of the next packet to release */
+    uint64_t released_mask; /* bit i: next_release - 1 - i was released */
+    rp_held *ring;          /* reorder_packets slots, NULL until first needed */
+    uint8_t *slab;          /* ring payloads: reorder_packets * slab_slot bytes */
     size_t slab_slot;
-    unsigned held;             /* packets in the ring */
+    unsigned held; /* packets in the ring */
 
     /* timeline (playout.c) */
     bool have_ts;
-    uint32_t last_ts;          /* raw RTP ts of the last released packet */
-    int64_t ext_ts;            /* its extended value */
-    int64_t base_ext_ts;       /* extended ts where the timeline anchor sits */
-    uint64_t base_frame;       /* frame at base_ext_ts */
-    bool have_audio;           /* an audio packet was written */
+    uint32_t last_ts;              /* raw RTP ts of the last released packet */
+    int64_t ext_ts;                /* its extended value */
+    int64_t base_ext_ts;           /* extended ts where the timeline anchor sits */
+    uint64_t base_frame;           /* frame at base_ext_ts */
+    bool have_audio;               /* an audio packet was written */
     rtpproc_time_ns audio_arrival; /* arrival of the last written audio packet */
-    uint64_t audio_frames;     /* its decoded length */
+    uint64_t audio_frames;         /* its decoded length */
     uint64_t silence_frames;
     rp_decoder_slot dec[RP_MAX_DECODERS];
     unsigned ndec;
-    uint32_t out_clock;        /* clock rate of the recording's codec */
+    uint32_t out_clock; /* clock rate of the recording's codec */
     const char *codec_name;
     rtpproc_sink *sink;
-    bool sink_failed;          /* do not try to open again */
-    uint64_t frames;           /* timeline length: frames written or due */
-    char *file;                /* path copy, owned by the stream */
+    bool sink_failed; /* do not try to open again */
+    uint64_t frames;  /* timeline length: frames written or due */
+    char *file;       /* path copy, owned by the stream */
 } rp_stream;
 
 /* What playout needs from the engine. */
 struct rp_engine_shared {
     const rtpproc_engine_config *cfg;
-    int16_t *pcm;              /* decode scratch, grown on demand */
-    size_t pcm_cap;            /* in int16 samples */
+    int16_t *pcm;   /* decode scratch, grown on demand */
+    size_t pcm_cap; /* in int16 samples */
     char error[512];
 };
 

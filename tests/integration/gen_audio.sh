@@ -9,15 +9,13 @@
 # A final check makes sure the comparison can fail: a WAV with one sample
 # changed must be reported.
 set -eu
-: "${RTPGEN:?}" "${WORKDIR:?}" "${SRCDIR:?}"
-for tool in tshark sox soxi perl; do
-    command -v "$tool" >/dev/null || { echo "$tool not found: skipped"; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_env RTPGEN WORKDIR SRCDIR
+need_tool tshark sox soxi perl
 # shellcheck source=../gen/checklib.sh
 . "$SRCDIR/tests/gen/checklib.sh"
 
-rm -rf "$WORKDIR"
-mkdir -p "$WORKDIR"
+setup_workdir
 cd "$WORKDIR"
 failures=0
 

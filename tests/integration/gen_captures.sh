@@ -7,12 +7,12 @@
 # file. The byte comparison runs without tshark; the rest needs tshark and sox
 # (exit 77 if they are missing and the comparison passed).
 set -eu
-: "${RTPGEN:?}" "${WORKDIR:?}" "${SRCDIR:?}"
+. "$(dirname "$0")/lib.sh"
+need_env RTPGEN WORKDIR SRCDIR
 # shellcheck source=../gen/checklib.sh
 . "$SRCDIR/tests/gen/checklib.sh"
 
-rm -rf "$WORKDIR"
-mkdir -p "$WORKDIR"
+setup_workdir
 cd "$WORKDIR"
 failures=0
 fail() {

@@ -9,15 +9,13 @@
 # quantisation step of the source (max(32, |x|/8)), starting at sample 0. A
 # one-sample shift of the source must fail that comparison.
 set -eu
-: "${WORKDIR:?}" "${SRCDIR:?}"
-for tool in tshark sox soxi perl; do
-    command -v "$tool" >/dev/null || { echo "$tool not found: skipped"; exit 77; }
-done
+. "$(dirname "$0")/lib.sh"
+need_env WORKDIR SRCDIR
+need_tool tshark sox soxi perl
 # shellcheck source=../gen/checklib.sh
 . "$SRCDIR/tests/gen/checklib.sh"
 
-rm -rf "$WORKDIR"
-mkdir -p "$WORKDIR"
+setup_workdir
 cd "$WORKDIR"
 failures=0
 fail() {

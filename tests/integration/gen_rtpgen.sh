@@ -9,11 +9,11 @@
 #   - every --linktype gives the link layer tshark expects;
 #   - --snaplen gives caplen < len; IPv6 WAV names use '-' for ':'.
 set -eu
-: "${RTPGEN:?}" "${WORKDIR:?}"
-command -v tshark >/dev/null || { echo "tshark not found: skipped"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_env RTPGEN WORKDIR
+need_tool tshark
 
-rm -rf "$WORKDIR"
-mkdir -p "$WORKDIR"
+setup_workdir
 cd "$WORKDIR"
 failures=0
 fail() {

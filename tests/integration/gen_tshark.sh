@@ -11,14 +11,13 @@
 #   - packet and frame counts worked out by hand from the options;
 #   - every expected WAV opens in soxi with the manifest's frame count.
 set -eu
-: "${RTPGEN:?}" "${WORKDIR:?}" "${SRCDIR:?}"
-command -v tshark >/dev/null || { echo "tshark not found: skipped"; exit 77; }
-command -v soxi >/dev/null || { echo "soxi not found: skipped"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_env RTPGEN WORKDIR SRCDIR
+need_tool tshark soxi
 # shellcheck source=../gen/checklib.sh
 . "$SRCDIR/tests/gen/checklib.sh"
 
-rm -rf "$WORKDIR"
-mkdir -p "$WORKDIR"
+setup_workdir
 cd "$WORKDIR"
 failures=0
 
