@@ -19,8 +19,103 @@ extern const rtpproc_codec rp_codec_l16;
 extern const rtpproc_codec rp_codec_cn;
 extern const rtpproc_codec rp_codec_telephone_event;
 
+/*
+ * Optional codecs (cmake/Codecs.cmake defines RTPPROC_HAVE_<NAME> when the
+ * file and its library are there). RP_<NAME> is the descriptor for the
+ * static table, or NULL when the codec is not built.
+ */
+#ifdef RTPPROC_HAVE_G722
+extern const rtpproc_codec rp_codec_g722;
+#define RP_G722 &rp_codec_g722
+#else
+#define RP_G722 NULL
+#endif
+#ifdef RTPPROC_HAVE_G726
+extern const rtpproc_codec rp_codec_g726_16, rp_codec_g726_24, rp_codec_g726_32, rp_codec_g726_40,
+    rp_codec_aal2_g726_16, rp_codec_aal2_g726_24, rp_codec_aal2_g726_32, rp_codec_aal2_g726_40;
+#endif
+#ifdef RTPPROC_HAVE_GSM
+extern const rtpproc_codec rp_codec_gsm;
+#define RP_GSM &rp_codec_gsm
+#else
+#define RP_GSM NULL
+#endif
+#ifdef RTPPROC_HAVE_DVI4
+extern const rtpproc_codec rp_codec_dvi4;
+#define RP_DVI4 &rp_codec_dvi4
+#else
+#define RP_DVI4 NULL
+#endif
+#ifdef RTPPROC_HAVE_G729
+extern const rtpproc_codec rp_codec_g729;
+#define RP_G729 &rp_codec_g729
+#else
+#define RP_G729 NULL
+#endif
+#ifdef RTPPROC_HAVE_OPUS
+extern const rtpproc_codec rp_codec_opus;
+#endif
+#ifdef RTPPROC_HAVE_SPEEX
+extern const rtpproc_codec rp_codec_speex;
+#endif
+#ifdef RTPPROC_HAVE_AMR
+extern const rtpproc_codec rp_codec_amr, rp_codec_amr_wb;
+#endif
+#ifdef RTPPROC_HAVE_ILBC
+extern const rtpproc_codec rp_codec_ilbc;
+#endif
+#ifdef RTPPROC_HAVE_G723
+extern const rtpproc_codec rp_codec_g723;
+#define RP_G723 &rp_codec_g723
+#else
+#define RP_G723 NULL
+#endif
+
 static const rtpproc_codec *const all_codecs[] = {
-    &rp_codec_pcmu, &rp_codec_pcma, &rp_codec_l16, &rp_codec_cn, &rp_codec_telephone_event, NULL,
+    &rp_codec_pcmu,
+    &rp_codec_pcma,
+    &rp_codec_l16,
+    &rp_codec_cn,
+    &rp_codec_telephone_event,
+#ifdef RTPPROC_HAVE_G722
+    &rp_codec_g722,
+#endif
+#ifdef RTPPROC_HAVE_G726
+    &rp_codec_g726_16,
+    &rp_codec_g726_24,
+    &rp_codec_g726_32,
+    &rp_codec_g726_40,
+    &rp_codec_aal2_g726_16,
+    &rp_codec_aal2_g726_24,
+    &rp_codec_aal2_g726_32,
+    &rp_codec_aal2_g726_40,
+#endif
+#ifdef RTPPROC_HAVE_GSM
+    &rp_codec_gsm,
+#endif
+#ifdef RTPPROC_HAVE_DVI4
+    &rp_codec_dvi4,
+#endif
+#ifdef RTPPROC_HAVE_G729
+    &rp_codec_g729,
+#endif
+#ifdef RTPPROC_HAVE_OPUS
+    &rp_codec_opus,
+#endif
+#ifdef RTPPROC_HAVE_SPEEX
+    &rp_codec_speex,
+#endif
+#ifdef RTPPROC_HAVE_AMR
+    &rp_codec_amr,
+    &rp_codec_amr_wb,
+#endif
+#ifdef RTPPROC_HAVE_ILBC
+    &rp_codec_ilbc,
+#endif
+#ifdef RTPPROC_HAVE_G723
+    &rp_codec_g723,
+#endif
+    NULL,
 };
 
 /*
@@ -44,23 +139,23 @@ static const struct static_pt static_pts[STATIC_PT_COUNT] = {
     [0] = {&rp_codec_pcmu, 8000, 1, "g711U"},
     [1] = {NULL, 0, 1, "fs-1016"},
     [2] = {NULL, 0, 1, "g721"},
-    [3] = {NULL, 8000, 1, "GSM"},
-    [4] = {NULL, 8000, 1, "g723"},
-    [5] = {NULL, 8000, 1, "DVI4 8k"},
-    [6] = {NULL, 16000, 1, "DVI4 16k"},
+    [3] = {RP_GSM, 8000, 1, "GSM"},
+    [4] = {RP_G723, 8000, 1, "g723"},
+    [5] = {RP_DVI4, 8000, 1, "DVI4 8k"},
+    [6] = {RP_DVI4, 16000, 1, "DVI4 16k"},
     [7] = {NULL, 8000, 1, "Exp. from Xerox PARC"},
     [8] = {&rp_codec_pcma, 8000, 1, "g711A"},
     /* G.722: the RTP clock is 8000 although audio is 16 kHz (RFC 3551 4.5.2). */
-    [9] = {NULL, 8000, 1, "g722"},
+    [9] = {RP_G722, 8000, 1, "g722"},
     [10] = {&rp_codec_l16, 44100, 2, "16-bit audio, stereo"},
     [11] = {&rp_codec_l16, 44100, 1, "16-bit audio, monaural"},
     [12] = {NULL, 8000, 1, "Qualcomm"},
     [13] = {&rp_codec_cn, 8000, 1, "CN"},
     [14] = {NULL, 90000, 0, "MPEG-I/II Audio"},
     [15] = {NULL, 8000, 1, "g728"},
-    [16] = {NULL, 11025, 1, "DVI4 11k"},
-    [17] = {NULL, 22050, 1, "DVI4 22k"},
-    [18] = {NULL, 8000, 1, "g729"},
+    [16] = {RP_DVI4, 11025, 1, "DVI4 11k"},
+    [17] = {RP_DVI4, 22050, 1, "DVI4 22k"},
+    [18] = {RP_G729, 8000, 1, "g729"},
     [19] = {&rp_codec_cn, 8000, 1, "CN(old)"},
     [25] = {NULL, 90000, 0, "CellB"},
     [26] = {NULL, 90000, 0, "JPEG"},

@@ -23,9 +23,9 @@ enum rtpproc_native {
 
 /* The role of a payload type that is not audio to decode. */
 enum rtpproc_codec_kind {
-    RTPPROC_KIND_AUDIO = 0,  /* decoded into the recording */
-    RTPPROC_KIND_CN,         /* comfort noise, RFC 3389: fills its span */
-    RTPPROC_KIND_EVENT,      /* telephone-event, RFC 4733 */
+    RTPPROC_KIND_AUDIO = 0, /* decoded into the recording */
+    RTPPROC_KIND_CN,        /* comfort noise, RFC 3389: fills its span */
+    RTPPROC_KIND_EVENT,     /* telephone-event, RFC 4733 */
 };
 
 typedef struct rtpproc_codec rtpproc_codec;
@@ -34,18 +34,26 @@ typedef struct rtpproc_codec rtpproc_codec;
  * A payload format as the stream uses it: a codec plus the clock rate and
  * channel count from the static table, SDP or --pt-map.
  */
+/* Format parameters (SDP a=fmtp) that change how a payload is read. */
+enum rtpproc_fmtp {
+    RTPPROC_FMTP_OCTET_ALIGN = 1u << 0,  /* AMR: octet-aligned (RFC 4867 4.4) */
+    RTPPROC_FMTP_BW_EFFICIENT = 1u << 1, /* AMR: bandwidth-efficient (RFC 4867 4.3);
+                                            neither flag: the codec tells them apart */
+};
+
 typedef struct rtpproc_codec_spec {
     const rtpproc_codec *codec; /* NULL: unknown payload type */
     uint32_t clock_rate;        /* RTP timestamp units per second */
     uint32_t sample_rate;       /* decoded samples per second per channel */
     unsigned channels;
+    unsigned fmtp; /* enum rtpproc_fmtp flags */
 } rtpproc_codec_spec;
 
 /* The descriptor each codec file exports. Immutable, static storage. */
 struct rtpproc_codec {
-    const char *name;          /* encoding name as in SDP / RFC 3551, e.g. "PCMA" */
-    const char *ws_name;       /* Wireshark's short PT name, e.g. "g711A", or NULL */
-    int static_pt;             /* RFC 3551 static payload type, or -1 */
+    const char *name;    /* encoding name as in SDP / RFC 3551, e.g. "PCMA" */
+    const char *ws_name; /* Wireshark's short PT name, e.g. "g711A", or NULL */
+    int static_pt;       /* RFC 3551 static payload type, or -1 */
     enum rtpproc_codec_kind kind;
     uint32_t default_clock_rate;
     unsigned default_channels;
@@ -67,6 +75,13 @@ struct rtpproc_codec {
      */
     long (*decode)(void *state, const rtpproc_codec_spec *spec, const uint8_t *in, size_t len,
                    int16_t *out, size_t out_frames);
+    /*
+     * Codec-native loss concealment (Opus, G.729, AMR ...): writes up to
+     * `frames` frames standing in for lost audio and returns how many it
+     * wrote (the engine fills the rest with silence), or a negative status.
+     * NULL: the codec has none (the engine uses spandsp's PLC or silence).
+     */
+    long (*conceal)(void *state, const rtpproc_codec_spec *spec, int16_t *out, size_t frames);
 };
 
 /* Looks a codec up by encoding name, case-insensitively. NULL if unknown. */

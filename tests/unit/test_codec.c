@@ -187,7 +187,11 @@ static void test_g711_descriptors(void)
     CU_ASSERT_EQUAL(a->kind, RTPPROC_KIND_AUDIO);
     CU_ASSERT_EQUAL(a->sample_rate(8000), 8000);
     CU_ASSERT_EQUAL(u->sample_rate(16000), 16000);
-    CU_ASSERT_EQUAL(a->max_frames(&(rtpproc_codec_spec){a, 8000, 8000, 1}, 160), 160);
+    CU_ASSERT_EQUAL(a->max_frames(
+                        &(rtpproc_codec_spec){
+                            .codec = a, .clock_rate = 8000, .sample_rate = 8000, .channels = 1},
+                        160),
+                    160);
 }
 
 /* ---- L16 ---- */
