@@ -66,3 +66,9 @@ rtpproc_optional_codec(ilbc FILES codec_ilbc.c codec_lavc.c MODULES libavcodec l
   PURPOSE "iLBC, libavcodec")
 rtpproc_optional_codec(g723 FILES codec_g723.c codec_lavc.c MODULES libavcodec libavutil
   PURPOSE "G.723.1, libavcodec")
+
+# codec_lavc.c serves both libavcodec codecs: keep it while either is built.
+if("RTPPROC_HAVE_ILBC" IN_LIST RTPPROC_CODEC_DEFINITIONS OR
+   "RTPPROC_HAVE_G723" IN_LIST RTPPROC_CODEC_DEFINITIONS)
+  list(REMOVE_ITEM RTPPROC_CODEC_SOURCES_OFF ${PROJECT_SOURCE_DIR}/core/codec_lavc.c)
+endif()

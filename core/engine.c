@@ -14,6 +14,7 @@
 
 #include "rtpproc/engine.h"
 #include "rtpproc/rtp.h"
+#include "sdp.h"
 #include "stream.h"
 
 /*
@@ -49,6 +50,7 @@ struct rtpproc_engine {
     rtpproc_engine_counters counters;
     GArray *summaries;     /* rtpproc_stream_summary */
     GStringChunk *strings; /* file names and codec names of summaries */
+    rp_ptlearn *learned;   /* PTs announced by SDP, by media endpoint */
     bool summaries_sorted;
 };
 
@@ -60,6 +62,8 @@ void rtpproc_engine_config_init(rtpproc_engine_config *cfg)
     cfg->encoding = RTPPROC_NATIVE_NONE;
     cfg->max_streams = 100000;
     cfg->max_probation = 4096;
+    cfg->max_learned = 65536;
+    cfg->learn_sdp = true;
     cfg->reorder_packets = 16;
     cfg->reorder_time = 100 * RTPPROC_NS_PER_MSEC;
     cfg->max_gap = 2 * RTPPROC_NS_PER_SEC;
@@ -112,7 +116,9 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
     e->pool = calloc(e->cfg.max_probation, sizeof(*e->pool));
     e->summaries = g_array_new(FALSE, TRUE, sizeof(rtpproc_stream_summary));
     e->strings = g_string_chunk_new(4096);
-    if (e->pool == NULL) {
+    e->learned = rp_ptlearn_new(e->cfg.max_learned);
+    e->sh.learned = e->learned;
+    if (e->pool == NULL || e->learned == NULL) {
         rtpproc_engine_free(e);
         return NULL;
     }
@@ -146,6 +152,7 @@ void rtpproc_engine_free(rtpproc_engine *e)
     free(e->pool);
     g_array_free(e->summaries, TRUE);
     g_string_chunk_free(e->strings);
+    rp_ptlearn_free(e->learned);
     free(e->sh.pcm);
     free(e);
 }
@@ -200,6 +207,17 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     m.mean_jitter_ms = rtpproc_jitter_mean_ms(&s->jit);
     m.frames = s->frames;
     m.silence_frames = s->silence_frames;
+    for (unsigned i = 0; i < s->ndec; i++) {
+        const rp_decoder_slot *d = &s->dec[i];
+        m.formats[i] = (rtpproc_stream_format){
+            .pt = d->pt,
+            .source = d->source,
+            .codec = d->spec.codec,
+            .clock_rate = d->spec.clock_rate,
+            .channels = d->spec.channels,
+        };
+    }
+    m.nformats = s->ndec;
     for (unsigned i = 0; i < s->ndec; i++) {
         if (s->dec[i].spec.codec != NULL && s->codec_name != NULL &&
             s->dec[i].spec.codec->name == s->codec_name) {
@@ -258,12 +276,11 @@ static int stream_packet(rtpproc_engine *e, rp_stream *s, const rp_pkt *p, bool 
      * that describes packet timing (their timestamps repeat). Resolved
      * again only when the PT changes. */
     if (p->pt != s->jit_pt) {
-        rtpproc_codec_spec spec;
+        const rp_decoder_slot *d = rp_playout_format(&e->sh, s, p->pt);
         s->jit_pt = p->pt;
         s->jit_clock = 0;
-        if (rtpproc_ptmap_resolve(&e->cfg.ptmap, p->pt, &spec) == RTPPROC_OK &&
-            spec.codec->kind == RTPPROC_KIND_AUDIO)
-            s->jit_clock = spec.clock_rate;
+        if (d != NULL && d->spec.codec != NULL && d->spec.codec->kind == RTPPROC_KIND_AUDIO)
+            s->jit_clock = d->spec.clock_rate;
     }
     rtpproc_jitter_update(&s->jit, p->arrival, p->ts, s->jit_clock);
     return rp_playout_packet(&e->sh, s, p);
@@ -390,6 +407,26 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
     return rc < 0 ? rc : rc2;
 }
 
+static void learn_binding(void *ud, const rtpproc_addr *addr, uint16_t port, unsigned pt,
+                          const char *name, uint32_t rate, unsigned channels, unsigned fmtp)
+{
+    /* A static PT keeps its RFC 3551 meaning (an rtpmap for it only
+     * repeats that, RFC 3551 3). Names without a codec here (video, a codec
+     * not built) stay unknown. */
+    if (rtpproc_codec_static_pt_name(pt) != NULL)
+        return;
+    (void)rtpproc_engine_learn_pt(ud, addr, port, pt, name, rate, channels, fmtp);
+}
+
+unsigned rtpproc_engine_learn_sdp(rtpproc_engine *e, const uint8_t *msg, size_t len)
+{
+    if (e == NULL || msg == NULL || !rp_sip_detect(msg, len))
+        return 0;
+    unsigned n = rp_sdp_parse_sip(msg, len, learn_binding, e);
+    e->counters.sdp_bindings += n;
+    return n;
+}
+
 int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
 {
     rtpproc_rtp_hdr h;
@@ -411,6 +448,8 @@ int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
         return expired < 0 ? expired : RTPPROC_PKT_INVALID;
     default:
         e->counters.not_rtp++;
+        if (e->cfg.learn_sdp)
+            rtpproc_engine_learn_sdp(e, d->payload, d->caplen);
         return expired < 0 ? expired : RTPPROC_PKT_NOT_RTP;
     }
     if (e->cfg.ssrc_filter_set && h.ssrc != e->cfg.ssrc_filter) {
@@ -475,20 +514,26 @@ int rtpproc_engine_finish(rtpproc_engine *e)
     return rc;
 }
 
-int rtpproc_engine_map_pt(rtpproc_engine *e, unsigned pt, const char *name, uint32_t rate,
-                          unsigned channels)
+int rtpproc_engine_learn_pt(rtpproc_engine *e, const rtpproc_addr *addr, uint16_t port, unsigned pt,
+                            const char *name, uint32_t rate, unsigned channels, unsigned fmtp)
 {
     /* The same bounds as a --pt-map item (codec.c). */
-    if (e == NULL || name == NULL || pt > 127 || rate > 384000 || channels > 8)
+    if (e == NULL || addr == NULL || name == NULL || pt > 127 || rate > 384000 || channels > 8 ||
+        (addr->family != 4 && addr->family != 6))
         return RTPPROC_EINVAL;
     const rtpproc_codec *c = rtpproc_codec_find_by_name(name);
     if (c == NULL)
         return RTPPROC_ENOCODEC;
-    if (e->cfg.ptmap.set[pt])
-        return RTPPROC_OK;
-    rtpproc_codec_spec_make(c, rate, channels, &e->cfg.ptmap.spec[pt]);
-    e->cfg.ptmap.set[pt] = true;
-    return RTPPROC_OK;
+    rtpproc_codec_spec spec;
+    rtpproc_codec_spec_make(c, rate, channels, &spec);
+    spec.fmtp = fmtp;
+    const rtpproc_codec_spec *old = rp_ptlearn_get(e->learned, addr, port, pt);
+    if (old != NULL && memcmp(old, &spec, sizeof(spec)) == 0)
+        return RTPPROC_OK; /* the plug-in repeats a binding with every packet */
+    if (old != NULL && channels == 0 && old->codec == c && old->clock_rate == spec.clock_rate &&
+        (fmtp == 0 || old->fmtp == fmtp))
+        return RTPPROC_OK; /* tshark's per-packet name carries no channel count */
+    return rp_ptlearn_set(e->learned, addr, port, pt, &spec);
 }
 
 const char *rtpproc_engine_error(const rtpproc_engine *e)

@@ -24,7 +24,36 @@ static void set_error(rp_engine_shared *sh, const char *what, const char *path, 
     snprintf(sh->error, sizeof(sh->error), "%s '%s': %s", what, path, why);
 }
 
-static rp_decoder_slot *decoder_for(rp_engine_shared *sh, rp_stream *s, uint8_t pt)
+/* Resolution order of a payload type: engine.h, rtpproc_engine_learn_pt(). */
+#define RP_DEFAULT_EVENT_PT 101
+static enum rtpproc_pt_source resolve_pt(const rp_engine_shared *sh, const rp_key *k, unsigned pt,
+                                         rtpproc_codec_spec *spec)
+{
+    const rtpproc_ptmap *map = &sh->cfg->ptmap;
+    if (map->set[pt]) {
+        *spec = map->spec[pt];
+        return RTPPROC_PTSRC_MAP;
+    }
+    if (sh->learned != NULL) {
+        const rtpproc_codec_spec *l = rp_ptlearn_get(sh->learned, &k->flow.dst, k->flow.dport, pt);
+        if (l == NULL)
+            l = rp_ptlearn_get(sh->learned, &k->flow.src, k->flow.sport, pt);
+        if (l != NULL) {
+            *spec = *l;
+            return RTPPROC_PTSRC_SDP;
+        }
+    }
+    if (pt == RP_DEFAULT_EVENT_PT) {
+        /* RFC 4733 fixes no number; 101 is what most UAs offer and what
+         * Wireshark's rtpevent dissector assumes without SDP. */
+        rtpproc_codec_spec_make(rtpproc_codec_find_by_name("telephone-event"), 8000, 1, spec);
+        return RTPPROC_PTSRC_DEFAULT;
+    }
+    rtpproc_codec_spec_for_static_pt(pt, spec);
+    return pt < 96 ? RTPPROC_PTSRC_STATIC : RTPPROC_PTSRC_NONE;
+}
+
+rp_decoder_slot *rp_playout_format(rp_engine_shared *sh, rp_stream *s, uint8_t pt)
 {
     for (unsigned i = 0; i < s->ndec; i++) {
         if (s->dec[i].pt == pt)
@@ -35,8 +64,8 @@ static rp_decoder_slot *decoder_for(rp_engine_shared *sh, rp_stream *s, uint8_t 
     rp_decoder_slot *d = &s->dec[s->ndec];
     memset(d, 0, sizeof(*d));
     d->pt = pt;
-    if (rtpproc_ptmap_resolve(&sh->cfg->ptmap, pt, &d->spec) == RTPPROC_OK &&
-        d->spec.codec != NULL && d->spec.codec->create != NULL) {
+    d->source = resolve_pt(sh, &s->key, pt, &d->spec);
+    if (d->spec.codec != NULL && d->spec.codec->create != NULL) {
         d->state = d->spec.codec->create(&d->spec);
         if (d->state == NULL)
             d->spec.codec = NULL; /* out of memory: treated as undecodable */
@@ -230,7 +259,7 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     s->last_ts = p->ts;
     s->ext_ts = ext;
 
-    rp_decoder_slot *d = decoder_for(sh, s, p->pt);
+    rp_decoder_slot *d = rp_playout_format(sh, s, p->pt);
     if (d == NULL || d->spec.codec == NULL) {
         s->undecodable++;
         if (!s->have_audio && s->note == RTPPROC_NOTE_NONE)

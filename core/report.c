@@ -27,16 +27,28 @@ static const char *note_text(enum rtpproc_stream_note n)
     }
 }
 
-void rtpproc_report_payload_names(const rtpproc_stream_summary *s, const rtpproc_ptmap *map,
-                                  GString *out)
+/* The format a stream resolved for `pt`, or NULL. */
+static const rtpproc_stream_format *format_of(const rtpproc_stream_summary *s, unsigned pt)
+{
+    for (unsigned i = 0; i < s->nformats && i < RTPPROC_MAX_FORMATS; i++) {
+        if (s->formats[i].pt == pt)
+            return &s->formats[i];
+    }
+    return NULL;
+}
+
+void rtpproc_report_payload_names(const rtpproc_stream_summary *s, GString *out)
 {
     bool first = true;
     for (unsigned pt = 0; pt < 128; pt++) {
         if (!s->pts[pt])
             continue;
+        const rtpproc_stream_format *f = format_of(s, pt);
         const char *name = NULL;
-        if (map != NULL && map->set[pt] && map->spec[pt].codec != NULL)
-            name = map->spec[pt].codec->name;
+        /* A PT named by --pt-map or SDP shows that name, as tshark shows the
+         * SDP name; a static PT keeps Wireshark's short name. */
+        if (f != NULL && f->codec != NULL && f->source != RTPPROC_PTSRC_STATIC)
+            name = f->codec->name;
         else
             name = rtpproc_codec_static_pt_name(pt);
         if (!first)
@@ -49,13 +61,47 @@ void rtpproc_report_payload_names(const rtpproc_stream_summary *s, const rtpproc
     }
 }
 
+/* The note; a dynamic payload type that nothing described is named in it. */
+static const char *note_for(const rtpproc_stream_summary *s, char *buf, size_t len)
+{
+    /* Also for a stream with audio: its other PT (events, say) was lost. */
+    if (s->note == RTPPROC_NOTE_NO_CODEC || s->note == RTPPROC_NOTE_NONE) {
+        for (unsigned i = 0; i < s->nformats && i < RTPPROC_MAX_FORMATS; i++) {
+            if (s->formats[i].source == RTPPROC_PTSRC_NONE) {
+                snprintf(buf, len,
+                         "dynamic payload type %u: no SDP in the capture names it; "
+                         "use --pt-map %u=NAME/RATE",
+                         s->formats[i].pt, s->formats[i].pt);
+                return buf;
+            }
+        }
+    }
+    return note_text(s->note);
+}
+
+static const char *source_name(enum rtpproc_pt_source src)
+{
+    switch (src) {
+    case RTPPROC_PTSRC_STATIC:
+        return "static";
+    case RTPPROC_PTSRC_MAP:
+        return "pt-map";
+    case RTPPROC_PTSRC_SDP:
+        return "sdp";
+    case RTPPROC_PTSRC_DEFAULT:
+        return "default";
+    default:
+        return "none";
+    }
+}
+
 /* Formats a double with %.3f in the C locale. */
 static const char *fmt3(char *buf, size_t len, double v)
 {
     return g_ascii_formatd(buf, (gint)len, "%.3f", v);
 }
 
-void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n, const rtpproc_ptmap *map,
+void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
                          const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
                          GString *out)
 {
@@ -70,12 +116,13 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n, const rtppro
     for (size_t i = 0; i < n; i++) {
         const rtpproc_stream_summary *m = &s[i];
         g_string_truncate(pl, 0);
-        rtpproc_report_payload_names(m, map, pl);
+        rtpproc_report_payload_names(m, pl);
         double lost_pct = m->expected > 0 ? (double)m->lost * 100.0 / (double)m->expected : 0.0;
         char lost[48];
         snprintf(lost, sizeof(lost), "%" PRId64 " (%s%%)", m->lost,
                  g_ascii_formatd(pct, sizeof(pct), "%.1f", lost_pct));
-        const char *note = note_text(m->note);
+        char nb[160];
+        const char *note = note_for(m, nb, sizeof(nb));
         g_string_append_printf(
             out,
             "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64
@@ -153,7 +200,7 @@ static void json_time(GString *out, const char *key, rtpproc_time_ns t)
     g_string_append_printf(out, ",\"%s\":%" PRId64 ".%09" PRId64, key, sec, ns);
 }
 
-void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtpproc_ptmap *map,
+void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
                          const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
                          GString *out)
 {
@@ -170,7 +217,7 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtppro
         g_string_append_printf(out, ",\"dport\":%u,\"ssrc\":\"0x%08X\",\"payload\":", m->flow.dport,
                                m->ssrc);
         g_string_truncate(pl, 0);
-        rtpproc_report_payload_names(m, map, pl);
+        rtpproc_report_payload_names(m, pl);
         json_string(out, pl->str);
         g_string_append(out, ",\"payload_types\":[");
         bool first = true;
@@ -200,8 +247,17 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtppro
             ",\"discontinuities\":%" PRIu64 ",\"file\":",
             m->sample_rate, m->channels, m->frames, m->silence_frames, m->discontinuities);
         json_string(out, m->file);
-        g_string_append(out, ",\"note\":");
-        json_string(out, note_text(m->note));
+        g_string_append(out, ",\"formats\":[");
+        for (unsigned f = 0; f < m->nformats && f < RTPPROC_MAX_FORMATS; f++) {
+            const rtpproc_stream_format *x = &m->formats[f];
+            g_string_append_printf(out, "%s{\"pt\":%u,\"codec\":", f ? "," : "", x->pt);
+            json_string(out, x->codec ? x->codec->name : NULL);
+            g_string_append_printf(out, ",\"clock_rate\":%u,\"channels\":%u,\"source\":\"%s\"}",
+                                   x->clock_rate, x->channels, source_name(x->source));
+        }
+        char nb[160];
+        g_string_append(out, "],\"note\":");
+        json_string(out, note_for(m, nb, sizeof(nb)));
         g_string_append_c(out, '}');
     }
     g_string_append(out, "],\"counters\":{");
@@ -211,9 +267,9 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n, const rtppro
             "\"datagrams\":%" PRIu64 ",\"rtp\":%" PRIu64 ",\"not_rtp\":%" PRIu64
             ",\"rtp_truncated\":%" PRIu64 ",\"payload_truncated\":%" PRIu64
             ",\"rtp_invalid\":%" PRIu64 ",\"filtered\":%" PRIu64 ",\"dropped_limit\":%" PRIu64
-            ",\"probation_evicted\":%" PRIu64 ",\"streams\":%" PRIu64,
+            ",\"probation_evicted\":%" PRIu64 ",\"streams\":%" PRIu64 ",\"sdp_bindings\":%" PRIu64,
             ec->datagrams, ec->rtp, ec->not_rtp, ec->truncated, ec->payload_truncated, ec->invalid,
-            ec->filtered, ec->dropped_limit, ec->probation_evicted, ec->streams);
+            ec->filtered, ec->dropped_limit, ec->probation_evicted, ec->streams, ec->sdp_bindings);
     if (dc != NULL)
         g_string_append_printf(out,
                                "%s\"frames\":%" PRIu64 ",\"udp\":%" PRIu64 ",\"not_ip\":%" PRIu64

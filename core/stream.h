@@ -12,6 +12,8 @@
 #include "rtpproc/sink.h"
 #include "rtpproc/stats.h"
 
+#include "ptlearn.h"
+
 #define RP_NO_PT 256u /* no payload type (PTs are 0..127) */
 
 /* Stream key, as Wireshark keys its streams. Zero-filled, so hashable as bytes. */
@@ -40,9 +42,10 @@ typedef struct rp_held {
 } rp_held;
 
 /* One decoder per payload type the stream carries (a few at most). */
-#define RP_MAX_DECODERS 4
+#define RP_MAX_DECODERS RTPPROC_MAX_FORMATS
 typedef struct rp_decoder_slot {
     uint8_t pt;
+    enum rtpproc_pt_source source;
     rtpproc_codec_spec spec;
     void *state;
 } rp_decoder_slot;
@@ -100,8 +103,9 @@ typedef struct rp_stream {
 /* What playout needs from the engine. */
 struct rp_engine_shared {
     const rtpproc_engine_config *cfg;
-    int16_t *pcm;   /* decode scratch, grown on demand */
-    size_t pcm_cap; /* in int16 samples */
+    const rp_ptlearn *learned; /* PTs learned from SDP, by endpoint */
+    int16_t *pcm;              /* decode scratch, grown on demand */
+    size_t pcm_cap;            /* in int16 samples */
     char error[512];
 };
 
@@ -110,5 +114,12 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p);
 int rp_playout_close(rp_engine_shared *sh, rp_stream *s);
 int rp_playout_flush(rp_engine_shared *sh, rp_stream *s);
 void rp_playout_free(rp_stream *s);
+
+/*
+ * The stream's decoder slot for `pt`, resolved and created on first use
+ * (ptmap, then SDP learned for the destination, then the source, then the
+ * static table). NULL when the stream already has RP_MAX_DECODERS slots.
+ */
+rp_decoder_slot *rp_playout_format(rp_engine_shared *sh, rp_stream *s, uint8_t pt);
 
 #endif

@@ -32,10 +32,13 @@
 
 #include <epan/address.h>
 #include <epan/dissectors/packet-rtp.h>
+#include <epan/epan_dissect.h>
 #include <epan/packet_info.h>
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
+#include <wiretap/pcap-encap.h>
 
+#include "rtpproc/decode.h"
 #include "rtpproc/engine.h"
 #include "rtpproc/options.h"
 #include "rtpproc/recorder.h"
@@ -50,14 +53,10 @@ typedef struct rp_tap {
     rtpproc_options opts;
     rtpproc_recorder_factory *factory; /* NULL with no-audio */
     rtpproc_engine *engine;
-    /*
-     * The engine's payload-type map as it grows: the user's pt-map plus the
-     * names learnt from SDP, so that the report names them (the engine
-     * copied its configuration and does not give its map out).
-     */
-    rtpproc_ptmap ptmap;
-    bool user_pt[128];                /* set by the user's pt-map: SDP names are ignored */
-    bool pt_conflict[128];            /* another SDP mapping was seen and reported */
+    rtpproc_decoder *sip_decoder; /* frames of SIP packets down to UDP */
+    struct rp_sip_tap {
+        struct rp_tap *tap; /* the "sip" listener's own tapdata */
+    } sip;
     FILE *json;                       /* json=FILE, opened in init to fail early */
     FILE *table;                      /* stdout, or stderr when json=- takes stdout */
     char last_error[ERRLEN];          /* last message printed, not to repeat it */
@@ -154,54 +153,29 @@ static bool copy_addr(const address *a, rtpproc_addr *out)
 }
 
 /*
- * Wireshark labels PT 100-101 "rtpevent" when no SDP names them (its
- * default "rtp.pt" preference): not a mapping of its own, but no conflict
- * with a telephone-event mapping either.
+ * A dynamic PT that tshark names from the SDP of the call ("PCMA",
+ * "telephone-event", "L16" with its clock rate) is learned for the
+ * packet's destination endpoint, the address and port that SDP announced
+ * (the engine resolves a stream's PTs by its own endpoints, so two calls
+ * using PT 99 for different rates each get theirs). The user's pt-map
+ * still comes first (the engine's resolution order). Names the core does
+ * not know leave the PT unresolved, as in the standalone tool. SDP's
+ * channel count does not reach _rtp_info: on_sip() reads it from the SIP
+ * packets, and a name without channels does not undo that.
  */
-static const char *canonical_name(const char *name)
-{
-    return g_ascii_strcasecmp(name, "rtpevent") == 0 ? "telephone-event" : name;
-}
-
-/*
- * A dynamic PT that tshark names (from the SDP of the call: "PCMA",
- * "telephone-event", "L16" with its clock rate) is mapped in the engine
- * when the core has a codec of that name and the user's pt-map has no
- * entry for it. Names the core does not know ("opus", or "rtpevent",
- * Wireshark's own label of PT 100-101 without SDP) leave the PT unmapped,
- * as in the standalone tool. SDP's channel count does not reach _rtp_info,
- * so the codec's default (1 for L16) applies.
- *
- * The engine has one map for the run: the first mapping of a PT applies to
- * every stream. A later call that gives the PT another name or clock rate
- * is reported once per PT, so nobody mistakes such recordings for good.
- */
-static void learn_pt_name(rp_tap *t, const struct _rtp_info *ri, uint32_t frame)
+static void learn_pt_name(rp_tap *t, const struct _rtp_info *ri, const rtpproc_flow *flow)
 {
     unsigned pt = ri->info_payload_type;
 
-    if (pt < 96 || pt > 127 || ri->info_payload_type_str == NULL || t->user_pt[pt])
+    /* "rtpevent" is Wireshark's guess for PT 100-101 without SDP, not a
+     * name from SDP: the core's own default for PT 101 applies instead. */
+    if (pt < 96 || pt > 127 || ri->info_payload_type_str == NULL ||
+        strcmp(ri->info_payload_type_str, "rtpevent") == 0)
         return;
     uint32_t rate = ri->info_payload_rate > 0 ? (uint32_t)ri->info_payload_rate : 0;
-    const char *name = ri->info_payload_type_str;
-
-    if (!t->ptmap.set[pt]) {
-        const rtpproc_codec *c = rtpproc_codec_find_by_name(name);
-        if (c == NULL || rtpproc_engine_map_pt(t->engine, pt, c->name, rate, 0) != RTPPROC_OK)
-            return;
-        rtpproc_codec_spec_make(c, rate, 0, &t->ptmap.spec[pt]);
-        t->ptmap.set[pt] = true;
-        return;
-    }
-    const rtpproc_codec_spec *m = &t->ptmap.spec[pt];
-    if (t->pt_conflict[pt] || (g_ascii_strcasecmp(canonical_name(name), m->codec->name) == 0 &&
-                               (rate == 0 || rate == m->clock_rate)))
-        return;
-    t->pt_conflict[pt] = true;
-    tap_error("warning: payload type %u is %s/%" PRIu32 " in frame %" PRIu32 ", but %s/%" PRIu32
-              " was mapped first and applies to every stream "
-              "(decode such streams with ssrc= and pt-map=)",
-              pt, ri->info_payload_type_str, rate, frame, m->codec->name, m->clock_rate);
+    /* Unknown names and repeats are no-ops in the engine. */
+    (void)rtpproc_engine_learn_pt(t->engine, &flow->dst, flow->dport, pt, ri->info_payload_type_str,
+                                  rate, 0, 0);
 }
 
 /*
@@ -254,7 +228,7 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
     d.flow.dport = (uint16_t)pinfo->destport;
     d.ts = (rtpproc_time_ns)pinfo->abs_ts.secs * RTPPROC_NS_PER_SEC + pinfo->abs_ts.nsecs;
 
-    learn_pt_name(t, ri, pinfo->num);
+    learn_pt_name(t, ri, &d.flow);
     if (ri->info_all_data_present && ri->info_data != NULL) {
         /* Header and payload, padding included: the engine parses them
          * itself, exactly as it does for the standalone tool. The bytes
@@ -297,7 +271,7 @@ static void on_draw(void *tapdata)
     GString *out = g_string_new(NULL);
 
     /* No decode counters: tshark did the link, IP and UDP layers. */
-    rtpproc_report_text(s, n, &t->ptmap, ec, NULL, out);
+    rtpproc_report_text(s, n, ec, NULL, out);
     if (t->skipped_addr > 0)
         g_string_append_printf(out, "Tap: %" PRIu64 " RTP packets skipped (not IPv4 or IPv6)\n",
                                t->skipped_addr);
@@ -305,7 +279,7 @@ static void on_draw(void *tapdata)
         tap_error("cannot write the report: %s", g_strerror(errno));
     if (t->json != NULL) {
         g_string_truncate(out, 0);
-        rtpproc_report_json(s, n, &t->ptmap, ec, NULL, out);
+        rtpproc_report_json(s, n, ec, NULL, out);
         bool ok = write_gstring(t->json, out);
         if (t->json != stdout)
             ok = fclose(t->json) == 0 && ok;
@@ -321,6 +295,59 @@ static void on_draw(void *tapdata)
  * before the first packet: the state was made in init and the outputs are
  * final, so there is nothing to reset.
  */
+/*
+ * A SIP packet tshark dissected: its SDP is read from the frame's own bytes
+ * with the core's decoder and SDP reader, exactly as the standalone tool
+ * reads it, because _rtp_info gives names and clock rates but no channel
+ * count (an L16/16000/2 stream would be recorded as mono). SIP reassembled
+ * from IP fragments or carried over TCP is not read here; tshark's names
+ * on the RTP packets still apply then (with the codec's default channels).
+ */
+/*
+ * The pcap link type of a wiretap encapsulation, among those the core's
+ * decoder reads; -1 otherwise. libwiretap 4.0 exports only the mapping the
+ * other way (wtap_pcap_encap_to_wtap_encap), so the candidates are tried.
+ */
+static int dlt_of_encap(int encap)
+{
+    static const int dlts[] = {
+        RTPPROC_DLT_EN10MB, RTPPROC_DLT_LINUX_SLL, RTPPROC_DLT_LINUX_SLL2,   RTPPROC_DLT_NULL,
+        RTPPROC_DLT_LOOP,   RTPPROC_DLT_RAW,       RTPPROC_DLT_LINKTYPE_RAW, RTPPROC_DLT_RAW_BSD,
+        RTPPROC_DLT_IPV4,   RTPPROC_DLT_IPV6,
+    };
+    for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
+        if (wtap_pcap_encap_to_wtap_encap(dlts[i]) == encap)
+            return dlts[i];
+    }
+    return -1;
+}
+
+static tap_packet_status on_sip(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
+                                const void *data, tap_flags_t flags)
+{
+    struct rp_sip_tap *st = tapdata;
+    rp_tap *t = st->tap;
+    rtpproc_datagram d;
+
+    (void)data;
+    (void)flags;
+    if (t->drawn || t->failed || edt == NULL || edt->tvb == NULL || pinfo->rec == NULL ||
+        pinfo->rec->rec_type != REC_TYPE_PACKET)
+        return TAP_PACKET_DONT_REDRAW;
+    int dlt = dlt_of_encap(pinfo->rec->rec_header.packet_header.pkt_encap);
+    if (dlt < 0)
+        return TAP_PACKET_DONT_REDRAW;
+    guint caplen = tvb_captured_length(edt->tvb);
+    const guint8 *bytes = tvb_get_ptr(edt->tvb, 0, (gint)caplen);
+    rtpproc_time_ns ts =
+        (rtpproc_time_ns)pinfo->abs_ts.secs * RTPPROC_NS_PER_SEC + pinfo->abs_ts.nsecs;
+    if (bytes != NULL &&
+        rtpproc_decode_frame(t->sip_decoder, dlt, ts, bytes, caplen, tvb_reported_length(edt->tvb),
+                             &d) == RTPPROC_PARSE_OK)
+        rtpproc_engine_learn_sdp(t->engine, d.payload, d.caplen);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
 static void on_reset(void *tapdata)
 {
     (void)tapdata;
@@ -334,6 +361,7 @@ static void on_finish(void *tapdata)
     /* Without draw (an interrupted run) this still closes open recordings
      * with a valid header. */
     rtpproc_engine_free(t->engine);
+    rtpproc_decoder_free(t->sip_decoder);
     rtpproc_recorder_factory_free(t->factory);
     if (t->json != NULL && t->json != stdout)
         fclose(t->json);
@@ -375,10 +403,9 @@ static void on_init(const char *opt_arg, void *userdata)
     }
 
     rtpproc_engine_config cfg = t->opts.engine;
-    t->ptmap = cfg.ptmap;
-    memcpy(t->user_pt, cfg.ptmap.set, sizeof(t->user_pt));
     cfg.sink_open = NULL;
     cfg.sink_userdata = NULL;
+    cfg.learn_sdp = false; /* tshark only taps RTP here; its SDP names arrive per packet */
     if (!t->opts.no_audio) {
         t->factory = rtpproc_recorder_factory_new(t->opts.out_dir, t->opts.force);
         if (t->factory == NULL)
@@ -387,8 +414,10 @@ static void on_init(const char *opt_arg, void *userdata)
         cfg.sink_userdata = t->factory;
     }
     t->engine = rtpproc_engine_new(&cfg);
-    if (t->engine == NULL)
+    t->sip_decoder = rtpproc_decoder_new(NULL);
+    if (t->engine == NULL || t->sip_decoder == NULL)
         fatal("out of memory");
+    t->sip.tap = t;
 
     GString *error = register_tap_listener("rtp", t, NULL, TL_REQUIRES_NOTHING, on_reset, on_packet,
                                            on_draw, on_finish);
@@ -396,6 +425,13 @@ static void on_init(const char *opt_arg, void *userdata)
         g_strlcpy(err, error->str, sizeof(err));
         g_string_free(error, TRUE);
         fatal("cannot register the tap listener: %s", err);
+    }
+    error =
+        register_tap_listener("sip", &t->sip, NULL, TL_REQUIRES_NOTHING, NULL, on_sip, NULL, NULL);
+    if (error != NULL) {
+        g_strlcpy(err, error->str, sizeof(err));
+        g_string_free(error, TRUE);
+        fatal("cannot register the SIP tap listener: %s", err);
     }
 }
 

@@ -546,7 +546,7 @@ static void write_reports(cli *c, run *r)
     GString *out = g_string_new(NULL);
 
     if (!c->quiet) {
-        rtpproc_report_text(s, n, &c->opts.engine.ptmap, ec, dc, out);
+        rtpproc_report_text(s, n, ec, dc, out);
         if (!write_gstring(r->table, out)) {
             error_msg("cannot write the report: %s", strerror(errno));
             set_status(r, EXIT_USAGE);
@@ -554,7 +554,7 @@ static void write_reports(cli *c, run *r)
     }
     if (r->json != NULL) {
         g_string_truncate(out, 0);
-        rtpproc_report_json(s, n, &c->opts.engine.ptmap, ec, dc, out);
+        rtpproc_report_json(s, n, ec, dc, out);
         if (!write_gstring(r->json, out)) {
             error_msg("cannot write '%s': %s", c->opts.json_path, strerror(errno));
             set_status(r, EXIT_USAGE);

@@ -19,13 +19,15 @@ extern "C" {
 #endif
 
 typedef struct rtpproc_engine_config {
-    rtpproc_time_ns idle_timeout;   /* capture time without packets that closes a stream (5 s) */
-    bool ssrc_filter_set;           /* keep only streams with this SSRC */
+    rtpproc_time_ns idle_timeout; /* capture time without packets that closes a stream (5 s) */
+    bool ssrc_filter_set;         /* keep only streams with this SSRC */
     uint32_t ssrc_filter;
     rtpproc_ptmap ptmap;            /* --pt-map overrides, else RFC 3551 */
     enum rtpproc_native encoding;   /* output: NONE = 16-bit PCM, or G.711 A/u-law */
     unsigned max_streams;           /* active streams at once (default 100000) */
     unsigned max_probation;         /* sources in probation at once (default 4096) */
+    unsigned max_learned;           /* learned payload-type bindings kept (65536) */
+    bool learn_sdp;                 /* learn PTs from SIP/SDP in fed datagrams (true) */
     unsigned reorder_packets;       /* reorder window in packets (default 16) */
     rtpproc_time_ns reorder_time;   /* reorder window in capture time (100 ms) */
     rtpproc_time_ns max_gap;        /* a timestamp jump beyond the arrival gap by more
@@ -39,12 +41,12 @@ RTPPROC_API void rtpproc_engine_config_init(rtpproc_engine_config *cfg);
 
 /* What became of one datagram. */
 enum rtpproc_verdict {
-    RTPPROC_PKT_RTP = 0,       /* an RTP packet taken by a stream or its probation */
-    RTPPROC_PKT_NOT_RTP,       /* not RTP (or RTCP) */
-    RTPPROC_PKT_TRUNCATED,     /* RTP header cut by the snaplen */
-    RTPPROC_PKT_INVALID,       /* impossible RTP header */
-    RTPPROC_PKT_FILTERED,      /* RTP, but excluded by --ssrc */
-    RTPPROC_PKT_DROPPED,       /* RTP, but a bound (max streams/probation) was hit */
+    RTPPROC_PKT_RTP = 0,   /* an RTP packet taken by a stream or its probation */
+    RTPPROC_PKT_NOT_RTP,   /* not RTP (or RTCP) */
+    RTPPROC_PKT_TRUNCATED, /* RTP header cut by the snaplen */
+    RTPPROC_PKT_INVALID,   /* impossible RTP header */
+    RTPPROC_PKT_FILTERED,  /* RTP, but excluded by --ssrc */
+    RTPPROC_PKT_DROPPED,   /* RTP, but a bound (max streams/probation) was hit */
 };
 
 /* Engine-wide counters. */
@@ -52,25 +54,47 @@ typedef struct rtpproc_engine_counters {
     uint64_t datagrams;
     uint64_t rtp;
     uint64_t not_rtp;
-    uint64_t truncated;          /* RTP header cut by the snaplen */
-    uint64_t payload_truncated;  /* RTP header complete, payload cut: not decoded */
+    uint64_t truncated;         /* RTP header cut by the snaplen */
+    uint64_t payload_truncated; /* RTP header complete, payload cut: not decoded */
     uint64_t invalid;
     uint64_t filtered;
     uint64_t dropped_limit;
-    uint64_t probation_evicted;  /* candidate sources dropped before validation */
+    uint64_t probation_evicted;   /* candidate sources dropped before validation */
     uint64_t probation_discarded; /* packets of a long probation beyond the held ones */
-    uint64_t streams;            /* streams validated */
+    uint64_t streams;             /* streams validated */
+    uint64_t sdp_bindings;        /* payload-type bindings read from SIP/SDP */
 } rtpproc_engine_counters;
 
 /* Why a stream has no recording (or a partial one). */
 enum rtpproc_stream_note {
     RTPPROC_NOTE_NONE = 0,
-    RTPPROC_NOTE_NO_CODEC,       /* payload type with no decoder here */
-    RTPPROC_NOTE_NO_AUDIO,       /* only events/comfort noise */
-    RTPPROC_NOTE_RATE_CHANGE,    /* later audio PT with another rate was skipped */
-    RTPPROC_NOTE_WRITE_ERROR,    /* the sink failed */
-    RTPPROC_NOTE_TRUNCATED,      /* every audio payload was cut by the snaplen */
+    RTPPROC_NOTE_NO_CODEC,    /* payload type with no decoder here */
+    RTPPROC_NOTE_NO_AUDIO,    /* only events/comfort noise */
+    RTPPROC_NOTE_RATE_CHANGE, /* later audio PT with another rate was skipped */
+    RTPPROC_NOTE_WRITE_ERROR, /* the sink failed */
+    RTPPROC_NOTE_TRUNCATED,   /* every audio payload was cut by the snaplen */
 };
+
+/* Where a stream's payload type got its codec (resolution order: MAP, SDP, STATIC/DEFAULT). */
+enum rtpproc_pt_source {
+    RTPPROC_PTSRC_NONE = 0, /* dynamic PT that nothing described */
+    RTPPROC_PTSRC_STATIC,   /* RFC 3551 table (codec may still be NULL: not built) */
+    RTPPROC_PTSRC_MAP,      /* the user's --pt-map */
+    RTPPROC_PTSRC_SDP,      /* learned: SDP in the capture, or tshark's payload name */
+    RTPPROC_PTSRC_DEFAULT,  /* PT 101 without SDP: telephone-event, as Wireshark assumes */
+};
+
+/* How many payload types a stream decodes (more are counted undecodable). */
+#define RTPPROC_MAX_FORMATS 4
+
+/* One payload type as a stream resolved it. */
+typedef struct rtpproc_stream_format {
+    unsigned pt;
+    enum rtpproc_pt_source source;
+    const rtpproc_codec *codec; /* NULL: no decoder */
+    uint32_t clock_rate;        /* 0 when unknown */
+    unsigned channels;
+} rtpproc_stream_format;
 
 /*
  * The final record of one stream, handed out when the stream ends (idle
@@ -78,29 +102,31 @@ enum rtpproc_stream_note {
  * rtpproc_engine_free().
  */
 typedef struct rtpproc_stream_summary {
-    unsigned index;               /* order of validation, from 0 */
+    unsigned index; /* order of validation, from 0 */
     rtpproc_flow flow;
     uint32_t ssrc;
     rtpproc_time_ns first_ts, last_ts; /* capture times of first and last packet */
-    uint8_t pts[128];             /* pts[pt] != 0: payload type seen */
+    uint8_t pts[128];                  /* pts[pt] != 0: payload type seen */
     unsigned first_pt;
     uint64_t packets;             /* every packet, duplicates included */
     uint32_t first_seq, last_seq; /* first packet's seq; highest extended seq mod 2^16 */
     int64_t expected;             /* RFC 3550 A.3 */
     int64_t lost;                 /* expected - packets (negative with duplicates) */
     uint64_t duplicates;
-    uint64_t late;                /* arrived after their place was written; dropped */
-    uint64_t truncated;           /* payload cut by snaplen: counted, not decoded */
-    uint64_t undecodable;         /* payloads the codec rejected */
-    uint64_t discontinuities;     /* timestamp jumps re-anchored at arrival time */
+    uint64_t late;            /* arrived after their place was written; dropped */
+    uint64_t truncated;       /* payload cut by snaplen: counted, not decoded */
+    uint64_t undecodable;     /* payloads the codec rejected */
+    uint64_t discontinuities; /* timestamp jumps re-anchored at arrival time */
     double max_delta_ms;
     double max_jitter_ms, mean_jitter_ms;
-    uint64_t frames;              /* frames in the recording (audio + silence) */
-    uint64_t silence_frames;      /* inserted for losses and gaps */
+    uint64_t frames;         /* frames in the recording (audio + silence) */
+    uint64_t silence_frames; /* inserted for losses and gaps */
     uint32_t sample_rate;
     unsigned channels;
-    const char *codec;            /* codec name of the first audio PT, or NULL */
-    const char *file;             /* recording path, or NULL */
+    rtpproc_stream_format formats[RTPPROC_MAX_FORMATS]; /* PTs resolved, first met first */
+    unsigned nformats;
+    const char *codec; /* codec name of the first audio PT, or NULL */
+    const char *file;  /* recording path, or NULL */
     enum rtpproc_stream_note note;
 } rtpproc_stream_summary;
 
@@ -136,19 +162,36 @@ RTPPROC_API int rtpproc_engine_flush(rtpproc_engine *e);
 RTPPROC_API int rtpproc_engine_finish(rtpproc_engine *e);
 
 /*
- * Maps payload type `pt` (0-127) of a running engine to the codec named
- * `name` (case-insensitive, as in SDP) at clock `rate` with `channels`
- * (0 = the codec's defaults), unless the map already has an entry for `pt`
- * (from the configuration or an earlier call): that entry is kept. For
- * front-ends that learn names while reading, e.g. the tshark plug-in from
- * SDP. Applies to streams that meet `pt` after the call; a stream that
- * already decoded `pt` keeps its decoder. Returns RTPPROC_OK (mapped or
- * already mapped), RTPPROC_ENOCODEC for an unknown name, or RTPPROC_EINVAL
- * for NULL arguments, pt > 127, rate > 384000 or channels > 8 (the
- * --pt-map limits).
+ * Learns that the media endpoint addr:port uses payload type `pt` (0-127)
+ * for the codec named `name` (case-insensitive, as in SDP) at clock `rate`
+ * with `channels` and `fmtp` flags (0 = the codec's defaults; channels 0
+ * also keeps the channel count of an existing binding of the same codec and
+ * rate, so a name without a channel count adds nothing new), as an SDP
+ * m= line announcing addr:port says (RFC 3264 5.1). A stream resolves a PT
+ * the first time it meets it: the user's --pt-map first, then a binding
+ * learned for its destination, then for its source (symmetric RTP), then
+ * the RFC 3551 static table. A later announcement for the same endpoint
+ * replaces the binding for streams that meet the PT afterwards; a stream
+ * keeps a decoder it already made. The engine also learns from SIP/SDP in
+ * the datagrams it is fed (cfg.learn_sdp). Returns RTPPROC_OK,
+ * RTPPROC_ENOCODEC for a name without a codec here (nothing is learned),
+ * RTPPROC_EINVAL for NULL arguments, pt > 127, rate > 384000 or
+ * channels > 8 (the --pt-map limits), RTPPROC_ENOMEM.
  */
-RTPPROC_API int rtpproc_engine_map_pt(rtpproc_engine *e, unsigned pt, const char *name,
-                                      uint32_t rate, unsigned channels);
+RTPPROC_API int rtpproc_engine_learn_pt(rtpproc_engine *e, const rtpproc_addr *addr, uint16_t port,
+                                        unsigned pt, const char *name, uint32_t rate,
+                                        unsigned channels, unsigned fmtp);
+
+/*
+ * Learns the payload-type bindings of the SDP body of one SIP message
+ * (`msg`, a UDP payload of `len` bytes; RFC 3261 over UDP) as
+ * rtpproc_engine_learn_pt() does for each a=rtpmap of each m= line with
+ * a port. The engine does this itself for the datagrams it is fed when
+ * cfg.learn_sdp is set; the tshark plug-in calls it for the SIP packets
+ * tshark dissects. Static PTs keep their RFC 3551 meaning. Returns the
+ * number of bindings read (0 if `msg` is not SIP or has no SDP).
+ */
+RTPPROC_API unsigned rtpproc_engine_learn_sdp(rtpproc_engine *e, const uint8_t *msg, size_t len);
 
 /* The last error message ("" if none); lives until the next call. */
 RTPPROC_API const char *rtpproc_engine_error(const rtpproc_engine *e);
@@ -159,8 +202,7 @@ RTPPROC_API const rtpproc_engine_counters *rtpproc_engine_counters_get(const rtp
  * Ended streams so far, in the order they were validated (index order).
  * The array lives until the next feed/tick/finish or free.
  */
-RTPPROC_API const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e,
-                                                                   size_t *n);
+RTPPROC_API const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e, size_t *n);
 
 /* Streams currently open (live statistics). */
 RTPPROC_API size_t rtpproc_engine_open_streams(const rtpproc_engine *e);

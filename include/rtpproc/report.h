@@ -18,11 +18,11 @@ extern "C" {
 
 /*
  * Payload names of a summary, ascending PT, joined with ", " (as
- * `tshark -z rtp,streams` does): Wireshark's short name for static PTs
- * ("g711A"), the codec name for mapped dynamic PTs, "RTPType-NN" otherwise.
+ * `tshark -z rtp,streams` does): the codec name for a PT the stream resolved
+ * through --pt-map or SDP, Wireshark's short name for static PTs ("g711A"),
+ * "RTPType-NN" otherwise.
  */
-RTPPROC_API void rtpproc_report_payload_names(const rtpproc_stream_summary *s,
-                                              const rtpproc_ptmap *map, GString *out);
+RTPPROC_API void rtpproc_report_payload_names(const rtpproc_stream_summary *s, GString *out);
 
 /*
  * The text table: a header, one line per stream with the columns
@@ -31,13 +31,11 @@ RTPPROC_API void rtpproc_report_payload_names(const rtpproc_stream_summary *s,
  * and a footer with the packet counters. `decode` may be NULL (plug-in).
  */
 RTPPROC_API void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
-                                     const rtpproc_ptmap *map,
                                      const rtpproc_engine_counters *ec,
                                      const rtpproc_decode_counters *dc, GString *out);
 
 /* The same as one JSON document: {"streams":[...],"counters":{...}}. */
 RTPPROC_API void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
-                                     const rtpproc_ptmap *map,
                                      const rtpproc_engine_counters *ec,
                                      const rtpproc_decode_counters *dc, GString *out);
 

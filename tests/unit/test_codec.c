@@ -306,18 +306,10 @@ static void check_no_codec(unsigned pt, uint32_t clock)
 
 static void test_static_pt_without_codec_gives_rfc3551_clock(void)
 {
-    check_no_codec(3, 8000);   /* GSM */
-    check_no_codec(4, 8000);   /* G723 */
-    check_no_codec(5, 8000);   /* DVI4 */
-    check_no_codec(6, 16000);  /* DVI4 */
     check_no_codec(7, 8000);   /* LPC */
-    check_no_codec(9, 8000);   /* G722: 8000 clock for 16 kHz audio */
     check_no_codec(12, 8000);  /* QCELP */
     check_no_codec(14, 90000); /* MPA */
     check_no_codec(15, 8000);  /* G728 */
-    check_no_codec(16, 11025); /* DVI4 */
-    check_no_codec(17, 22050); /* DVI4 */
-    check_no_codec(18, 8000);  /* G729 */
     check_no_codec(25, 90000); /* CelB */
     check_no_codec(26, 90000); /* JPEG */
     check_no_codec(28, 90000); /* nv */
@@ -378,7 +370,7 @@ static void test_find_by_name_is_case_insensitive(void)
     CU_ASSERT_STRING_EQUAL(rtpproc_codec_find_by_name("l16")->name, "L16");
     CU_ASSERT_STRING_EQUAL(rtpproc_codec_find_by_name("Telephone-Event")->name, "telephone-event");
     CU_ASSERT_STRING_EQUAL(rtpproc_codec_find_by_name("cn")->name, "CN");
-    CU_ASSERT_PTR_NULL(rtpproc_codec_find_by_name("opus"));
+    CU_ASSERT_PTR_NULL(rtpproc_codec_find_by_name("nosuchcodec"));
     CU_ASSERT_PTR_NULL(rtpproc_codec_find_by_name("PCM"));
     CU_ASSERT_PTR_NULL(rtpproc_codec_find_by_name("PCMAX"));
     CU_ASSERT_PTR_NULL(rtpproc_codec_find_by_name(""));
@@ -419,7 +411,8 @@ static void test_codec_all_is_complete_and_consistent(void)
             }
         }
     }
-    CU_ASSERT_EQUAL(n, 5);
+    /* The five always built, plus the optional codecs cmake found. */
+    CU_ASSERT(n >= 5);
     for (size_t i = 0; i < 5; i++)
         CU_ASSERT_TRUE(seen[i]);
 }
@@ -486,7 +479,7 @@ static void test_ptmap_parse_and_resolve(void)
     CU_ASSERT_STRING_EQUAL(spec.codec->name, "PCMA");
     CU_ASSERT_EQUAL(rtpproc_ptmap_resolve(&m, 99, &spec), RTPPROC_ENOCODEC);
     CU_ASSERT_PTR_NULL(spec.codec);
-    CU_ASSERT_EQUAL(rtpproc_ptmap_resolve(&m, 18, &spec), RTPPROC_ENOCODEC);
+    CU_ASSERT_EQUAL(rtpproc_ptmap_resolve(&m, 7, &spec), RTPPROC_ENOCODEC); /* LPC */
     CU_ASSERT_EQUAL(spec.clock_rate, 8000);
     CU_ASSERT_EQUAL(rtpproc_ptmap_resolve(NULL, 0, &spec), RTPPROC_OK);
     CU_ASSERT_STRING_EQUAL(spec.codec->name, "PCMU");
@@ -535,7 +528,8 @@ static void check_ptmap_error(const char *text, const char *expect)
 
 static void test_ptmap_errors(void)
 {
-    check_ptmap_error("96=opus/48000/2", "unknown codec 'opus' in --pt-map item '96=opus/48000/2'");
+    check_ptmap_error("96=nosuch/48000/2",
+                      "unknown codec 'nosuch' in --pt-map item '96=nosuch/48000/2'");
     check_ptmap_error("96=L16/16000/2,97=foo", "unknown codec 'foo' in --pt-map item '97=foo'");
     check_ptmap_error("128=PCMU", "invalid payload type '128' in --pt-map item '128=PCMU' (0-127)");
     check_ptmap_error("-1=PCMU", "invalid payload type '-1' in --pt-map item '-1=PCMU' (0-127)");
