@@ -448,7 +448,9 @@ int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
         return expired < 0 ? expired : RTPPROC_PKT_INVALID;
     default:
         e->counters.not_rtp++;
-        if (e->cfg.learn_sdp)
+        /* A message cut by the snaplen could bind a wrong rate
+         * ("L16/1600"): only whole datagrams are read. */
+        if (e->cfg.learn_sdp && d->caplen == d->len)
             rtpproc_engine_learn_sdp(e, d->payload, d->caplen);
         return expired < 0 ? expired : RTPPROC_PKT_NOT_RTP;
     }

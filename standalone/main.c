@@ -117,7 +117,8 @@ static void usage(FILE *out)
           "  --ssrc SSRC       keep only streams with this SSRC (decimal or 0x hex). Also\n"
           "                    added to the BPF filter as udp[16:4] = SSRC for IPv4;\n"
           "                    IPv6, VLAN-tagged and fragmented packets pass the BPF\n"
-          "                    filter and are selected by the stream engine.\n"
+          "                    filter and are selected by the stream engine, and so does\n"
+          "                    UDP that cannot be RTP (SIP/SDP naming payload types).\n"
           "\n"
           "Output:\n"
           "  -o, --dir DIR     directory for the recordings (default '.'); created if\n"
@@ -229,14 +230,16 @@ static void add_input(cli *c, const char *path)
  * offset 8 of the UDP payload (udp[16:4]). libpcap's udp[] only indexes
  * unfragmented or first-fragment IPv4, so everything that is not IPv4 and
  * every later IPv4 fragment passes that part; the engine's own SSRC filter
- * does the exact selection.
+ * does the exact selection. UDP payloads that cannot be RTP version 2 pass
+ * too, so that SIP/SDP still names the selected stream's payload types.
  */
 static void build_filter(cli *c)
 {
     char *ssrc = NULL;
 
     if (c->opts.engine.ssrc_filter_set)
-        ssrc = g_strdup_printf("(udp[16:4] = 0x%08" PRIx32 " or not ip or ip[6:2] & 0x1fff != 0)",
+        ssrc = g_strdup_printf("(udp[16:4] = 0x%08" PRIx32
+                               " or udp[8] & 0xc0 != 0x80 or not ip or ip[6:2] & 0x1fff != 0)",
                                c->opts.engine.ssrc_filter);
     if (ssrc != NULL && c->user_filter != NULL)
         c->filter = g_strdup_printf("%s and (%s)", ssrc, c->user_filter);
