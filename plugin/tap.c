@@ -343,7 +343,8 @@ static tap_packet_status on_sip(void *tapdata, packet_info *pinfo, epan_dissect_
         (rtpproc_time_ns)pinfo->abs_ts.secs * RTPPROC_NS_PER_SEC + pinfo->abs_ts.nsecs;
     if (bytes != NULL &&
         rtpproc_decode_frame(t->sip_decoder, dlt, ts, bytes, caplen, tvb_reported_length(edt->tvb),
-                             &d) == RTPPROC_PARSE_OK)
+                             &d) == RTPPROC_PARSE_OK &&
+        d.caplen == d.len)
         rtpproc_engine_learn_sdp(t->engine, d.payload, d.caplen);
     return TAP_PACKET_DONT_REDRAW;
 }

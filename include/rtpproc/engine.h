@@ -184,7 +184,8 @@ RTPPROC_API int rtpproc_engine_learn_pt(rtpproc_engine *e, const rtpproc_addr *a
 
 /*
  * Learns the payload-type bindings of the SDP body of one SIP message
- * (`msg`, a UDP payload of `len` bytes; RFC 3261 over UDP) as
+ * (`msg`, a whole UDP payload of `len` bytes, not one cut by a snaplen;
+ * RFC 3261 over UDP) as
  * rtpproc_engine_learn_pt() does for each a=rtpmap of each m= line with
  * a port. The engine does this itself for the datagrams it is fed when
  * cfg.learn_sdp is set; the tshark plug-in calls it for the SIP packets
