@@ -23,6 +23,9 @@
 #                            fail unless libsndfile opens FILE with exactly
 #                            FRAMES frames (and RATE, CHANNELS when given)
 #   pcap_count FILE [BPF...] number of records in a capture (tcpdump)
+#   wav_snr REF REC MAXLAG   print "SNR_DB LAG": REC against REF at the lag
+#                            (frames, -MAXLAG..MAXLAG) that fits best; 999
+#                            when identical ($SNDINFO --dump, files in $WORKDIR)
 
 fail() {
     echo "FAIL: $*" >&2
@@ -151,4 +154,43 @@ pcap_count() {
     local f=$1
     shift
     { tcpdump -n -r "$f" "$@" 2>/dev/null || true; } | wc -l
+}
+
+# wav_snr REF REC MAXLAG: signal energy of REF over the energy of REF - REC,
+# in dB, at the lag that minimises the difference over a window of up to
+# 4000 frames from a quarter into REF, then over every frame both cover.
+# Samples of multi-channel files are interleaved; only as many channels of
+# REC are read as REF has (a mono source against a stereo recording
+# compares the left channel). Keep MAXLAG below half the period of a
+# periodic REF, or the search may settle one period off.
+wav_snr() {
+    need_env SNDINFO WORKDIR
+    "$SNDINFO" --dump "$1" >"$WORKDIR/snr.ref" || fail "$1: cannot dump"
+    "$SNDINFO" --dump "$2" >"$WORKDIR/snr.rec" || fail "$2: cannot dump"
+    awk -v maxlag="$3" '
+        NR == FNR { for (k = 1; k <= NF; k++) s[n++] = $k; ch = NF; next }
+        { for (k = 1; k <= ch; k++) r[m++] = $k }
+        END {
+            if (ch < 1) ch = 1
+            nf = int(n / ch); w = int(nf / 2); if (w > 4000) w = 4000
+            st = int(nf / 4); best = -1
+            for (L = -maxlag; L <= maxlag; L++) {
+                e = 0
+                for (i = st * ch; i < (st + w) * ch; i++) {
+                    j = i + L * ch
+                    d = s[i] - ((j >= 0 && j < m) ? r[j] : 0)
+                    e += d * d
+                    if (best >= 0 && e > best) break
+                }
+                if (best < 0 || e < best) { best = e; lag = L }
+            }
+            es = 0; ee = 0
+            for (i = 0; i < n; i++) {
+                j = i + lag * ch
+                if (j < 0 || j >= m) continue
+                d = s[i] - r[j]; es += s[i] * s[i]; ee += d * d
+            }
+            if (ee == 0) printf "999 %d\n", lag
+            else printf "%.1f %d\n", 10 * log(es / ee) / log(10), lag
+        }' "$WORKDIR/snr.ref" "$WORKDIR/snr.rec"
 }
