@@ -14,6 +14,7 @@
 
 #include "rtpproc/engine.h"
 #include "rtpproc/rtp.h"
+#include "events.h"
 #include "sdp.h"
 #include "stream.h"
 
@@ -50,6 +51,7 @@ struct rtpproc_engine {
     rtpproc_engine_counters counters;
     GArray *summaries;     /* rtpproc_stream_summary */
     GStringChunk *strings; /* file names and codec names of summaries */
+    GPtrArray *blocks;     /* event lists of summaries */
     rp_ptlearn *learned;   /* PTs announced by SDP, by media endpoint */
     bool summaries_sorted;
 };
@@ -116,6 +118,7 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
     e->pool = calloc(e->cfg.max_probation, sizeof(*e->pool));
     e->summaries = g_array_new(FALSE, TRUE, sizeof(rtpproc_stream_summary));
     e->strings = g_string_chunk_new(4096);
+    e->blocks = g_ptr_array_new_with_free_func(g_free);
     e->learned = rp_ptlearn_new(e->cfg.max_learned);
     e->sh.learned = e->learned;
     if (e->pool == NULL || e->learned == NULL) {
@@ -128,6 +131,7 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
 static void free_stream(rp_stream *s)
 {
     rp_playout_free(s);
+    rp_events_free(s->events);
     free(s);
 }
 
@@ -152,6 +156,7 @@ void rtpproc_engine_free(rtpproc_engine *e)
     free(e->pool);
     g_array_free(e->summaries, TRUE);
     g_string_chunk_free(e->strings);
+    g_ptr_array_free(e->blocks, TRUE);
     rp_ptlearn_free(e->learned);
     free(e->sh.pcm);
     free(e);
@@ -236,6 +241,16 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
         for (unsigned i = 0; i < s->ndec; i++)
             any_unknown |= s->dec[i].spec.codec == NULL;
         m.note = any_unknown ? RTPPROC_NOTE_NO_CODEC : RTPPROC_NOTE_NO_AUDIO;
+    }
+    if (s->events != NULL) {
+        const rtpproc_event *ev = rp_events_list(s->events, &m.nevents);
+        if (m.nevents > 0) {
+            rtpproc_event *copy = g_memdup2(ev, m.nevents * sizeof(*ev));
+            g_ptr_array_add(e->blocks, copy);
+            m.events = copy;
+        }
+        m.events_dropped = rp_events_dropped(s->events);
+        m.events_malformed = rp_events_malformed(s->events);
     }
     g_array_append_val(e->summaries, m);
     e->summaries_sorted = false;

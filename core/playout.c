@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "stream.h"
 
 /* A.1's dropout bounds also decide when the sequence restarted (playout
@@ -251,6 +252,7 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         ext = p->ts;
         s->base_ext_ts = ext;
         s->base_frame = 0;
+        s->first_ext_ts = ext;
     } else {
         /* Timestamps extend by the signed 32-bit step, so a wrap at 2^32
          * is an ordinary step (0xFFFFFF60 -> 0x00000000 is +160). */
@@ -266,8 +268,10 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
             s->note = RTPPROC_NOTE_NO_CODEC;
         return 0;
     }
+    if (d->spec.codec->kind == RTPPROC_KIND_EVENT)
+        return rp_events_release(s, d, p, ext); /* reported; their span is silence */
     if (d->spec.codec->kind != RTPPROC_KIND_AUDIO)
-        return 0; /* events and comfort noise: their span becomes silence */
+        return 0; /* comfort noise: its span becomes silence */
     if (p->truncated)
         return 0; /* counted on arrival; cut audio is not decoded */
     if (s->note == RTPPROC_NOTE_NO_CODEC)

@@ -101,6 +101,49 @@ static const char *fmt3(char *buf, size_t len, double v)
     return g_ascii_formatd(buf, (gint)len, "%.3f", v);
 }
 
+static double event_ms(int64_t units, uint32_t clock_rate)
+{
+    return clock_rate ? (double)units * 1000.0 / clock_rate : 0.0;
+}
+
+#define EVENTS_PER_LINE 8
+
+/*
+ * "  Events: #@0.000s/280ms/-10dBm0 ...": per telephone-event its name (the
+ * code for non-DTMF events), its offset from the stream's first packet by
+ * RTP timestamp, its duration (">=" when its end packet was not seen) and
+ * its level; EVENTS_PER_LINE per line.
+ */
+static void text_events(const rtpproc_stream_summary *m, GString *out)
+{
+    char t[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE];
+    if (m->nevents == 0 && m->events_dropped == 0 && m->events_malformed == 0)
+        return;
+    g_string_append(out, "  Events:");
+    for (size_t i = 0; i < m->nevents; i++) {
+        const rtpproc_event *e = &m->events[i];
+        const char *name = rtpproc_event_name(e->code);
+        if (i > 0 && i % EVENTS_PER_LINE == 0)
+            g_string_append(out, "\n         ");
+        g_string_append_c(out, ' ');
+        if (name != NULL)
+            g_string_append(out, name);
+        else
+            g_string_append_printf(out, "%u", e->code);
+        g_string_append_printf(
+            out, "@%ss/%s%sms/%ddBm0",
+            g_ascii_formatd(t, sizeof(t), "%.3f", event_ms(e->offset, e->clock_rate) / 1000.0),
+            e->end ? "" : ">=",
+            g_ascii_formatd(d, sizeof(d), "%.0f", event_ms(e->duration, e->clock_rate)),
+            -(int)e->volume);
+    }
+    if (m->events_dropped > 0)
+        g_string_append_printf(out, " (+%" PRIu64 " not kept)", m->events_dropped);
+    if (m->events_malformed > 0)
+        g_string_append_printf(out, " (%" PRIu64 " malformed event payloads)", m->events_malformed);
+    g_string_append_c(out, '\n');
+}
+
 void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
                          const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
                          GString *out)
@@ -132,6 +175,7 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
             m->packets, lost, m->duplicates, fmt3(d1, sizeof(d1), m->max_delta_ms),
             fmt3(d2, sizeof(d2), m->max_jitter_ms), fmt3(d3, sizeof(d3), m->mean_jitter_ms),
             m->file ? m->file : "-", note ? " (" : "", note ? note : "", note ? ")" : "");
+        text_events(m, out);
     }
     g_string_append(out, "==============================================================\n");
     if (dc != NULL)
@@ -200,6 +244,32 @@ static void json_time(GString *out, const char *key, rtpproc_time_ns t)
     g_string_append_printf(out, ",\"%s\":%" PRId64 ".%09" PRId64, key, sec, ns);
 }
 
+/* streams[].events_*: the telephone-events of a stream. */
+static void json_events(GString *out, const rtpproc_stream_summary *m)
+{
+    g_string_append_printf(out,
+                           ",\"events_count\":%" PRIu64 ",\"events_dropped\":%" PRIu64
+                           ",\"events_malformed\":%" PRIu64 ",\"events\":[",
+                           (uint64_t)m->nevents + m->events_dropped, m->events_dropped,
+                           m->events_malformed);
+    for (size_t i = 0; i < m->nevents; i++) {
+        const rtpproc_event *e = &m->events[i];
+        const char *name = rtpproc_event_name(e->code);
+        char code[8];
+        snprintf(code, sizeof(code), "%u", e->code);
+        g_string_append(out, i ? ",{\"event\":" : "{\"event\":");
+        json_string(out, name != NULL ? name : code);
+        g_string_append_printf(out, ",\"code\":%u", e->code);
+        json_time(out, "start", e->start);
+        json_double(out, "offset_ms", event_ms(e->offset, e->clock_rate), "%.3f");
+        json_double(out, "duration_ms", event_ms(e->duration, e->clock_rate), "%.3f");
+        g_string_append_printf(out, ",\"volume_dbm0\":%d,\"end\":%s,\"start_seen\":%s}",
+                               -(int)e->volume, e->end ? "true" : "false",
+                               e->start_seen ? "true" : "false");
+    }
+    g_string_append_c(out, ']');
+}
+
 void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
                          const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
                          GString *out)
@@ -258,6 +328,7 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
         char nb[160];
         g_string_append(out, "],\"note\":");
         json_string(out, note_for(m, nb, sizeof(nb)));
+        json_events(out, m);
         g_string_append_c(out, '}');
     }
     g_string_append(out, "],\"counters\":{");

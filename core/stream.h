@@ -98,6 +98,10 @@ typedef struct rp_stream {
     bool sink_failed; /* do not try to open again */
     uint64_t frames;  /* timeline length: frames written or due */
     char *file;       /* path copy, owned by the stream */
+
+    /* RFC 4733 telephone-events (events.c) */
+    int64_t first_ext_ts;     /* extended timestamp of the first released packet */
+    struct rp_events *events; /* NULL until the first event packet */
 } rp_stream;
 
 /* What playout needs from the engine. */

@@ -96,6 +96,30 @@ typedef struct rtpproc_stream_format {
     unsigned channels;
 } rtpproc_stream_format;
 
+/* Telephone-events kept per stream; later ones are only counted. */
+#define RTPPROC_MAX_EVENTS 256
+
+/*
+ * One RFC 4733 telephone-event of a stream: the packets that share its RTP
+ * timestamp (the event's start, RFC 4733 2.5.1.1) and its code, end-of-event
+ * retransmissions counted once. Two times place it: `offset`, from RTP
+ * timestamps, is exact even when the event's first packets were lost;
+ * `start` is when the first of its packets that was captured arrived.
+ */
+typedef struct rtpproc_event {
+    unsigned code;         /* RFC 4733 3.2: 0-9, 10 '*', 11 '#', 12-15 'A'-'D'; others */
+    rtpproc_time_ns start; /* capture time of its first packet seen */
+    int64_t offset;        /* its RTP timestamp minus the stream's first packet's, clock units */
+    uint32_t duration;     /* longest duration seen, clock units */
+    uint32_t clock_rate;   /* the payload type's RTP clock, Hz */
+    unsigned volume;       /* power level, -dBm0 (0-63; 0 for events without a level) */
+    bool end;              /* an end packet (E bit) was seen */
+    bool start_seen;       /* its first packet (M bit, RFC 4733 2.5.1.2) was seen */
+} rtpproc_event;
+
+/* The DTMF name of event `code` ("0"-"9", "*", "#", "A"-"D"), NULL above 15. */
+RTPPROC_API const char *rtpproc_event_name(unsigned code);
+
 /*
  * The final record of one stream, handed out when the stream ends (idle
  * timeout or finish). Strings are owned by the engine and live until
@@ -128,6 +152,10 @@ typedef struct rtpproc_stream_summary {
     const char *codec; /* codec name of the first audio PT, or NULL */
     const char *file;  /* recording path, or NULL */
     enum rtpproc_stream_note note;
+    const rtpproc_event *events; /* telephone-events in the order met (engine-owned), or NULL */
+    size_t nevents;
+    uint64_t events_dropped;   /* distinct events beyond RTPPROC_MAX_EVENTS, not kept */
+    uint64_t events_malformed; /* telephone-event payloads not made of 4-byte blocks */
 } rtpproc_stream_summary;
 
 typedef struct rtpproc_engine rtpproc_engine;
