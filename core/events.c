@@ -2,6 +2,7 @@
  * rtpproc - RFC 4733 telephone-events of a stream: payload parsing and the
  * merging of the packets of one event (see events.h for the rules).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,51 @@ void rp_events_add(rp_events *ev, const rp_event_packet *p)
         add_block(ev, &b[i], ts, p, i == 0);
         ts += b[i].duration;
     }
+}
+
+/* ITU-T Q.23: rows 697-941 Hz, columns 1209-1633 Hz; RFC 4733 3.2 codes. */
+static const double dtmf_low[4] = {697.0, 770.0, 852.0, 941.0};
+static const double dtmf_high[4] = {1209.0, 1336.0, 1477.0, 1633.0};
+static const uint8_t dtmf_row[16] = {3, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 0, 1, 2, 3};
+static const uint8_t dtmf_col[16] = {1, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 2, 3, 3, 3, 3};
+
+/* A sine of peak 32767 is +3.14 dBm0 (ITU-T G.711 A-law; spandsp's
+ * DBM0_MAX_SINE_POWER). */
+#define RP_DBM0_FULL_SCALE_SINE 3.14
+
+size_t rp_events_tones(const rp_events *ev, const rp_tone_map *map, uint64_t from, int16_t *pcm,
+                       size_t n)
+{
+    size_t toned = 0;
+    memset(pcm, 0, n * sizeof(*pcm));
+    if (ev == NULL || map->clock_rate == 0 || map->rate == 0)
+        return 0;
+    for (size_t i = 0; i < ev->n; i++) {
+        const rtpproc_event *e = &ev->list[i];
+        if (e->code > 15 || e->clock_rate != map->clock_rate)
+            continue;
+        int64_t rel = map->first_ts + e->offset - map->base_ts;
+        int64_t start = (int64_t)map->base_frame + rel * (int64_t)map->rate / map->clock_rate;
+        int64_t len = (int64_t)e->duration * map->rate / map->clock_rate;
+        int64_t lo = start > (int64_t)from ? start : (int64_t)from;
+        int64_t hi = start + len < (int64_t)(from + n) ? start + len : (int64_t)(from + n);
+        if (lo >= hi)
+            continue;
+        /* Each frequency at half the event's power: -3.01 dB. */
+        double amp =
+            32767.0 * pow(10.0, (-(double)e->volume - 3.0103 - RP_DBM0_FULL_SCALE_SINE) / 20.0);
+        double w1 = 2.0 * M_PI * dtmf_low[dtmf_row[e->code]] / map->rate;
+        double w2 = 2.0 * M_PI * dtmf_high[dtmf_col[e->code]] / map->rate;
+        for (int64_t f = lo; f < hi; f++) {
+            double k = (double)(f - start);
+            double v = pcm[f - (int64_t)from] + amp * (sin(w1 * k) + sin(w2 * k));
+            pcm[f - (int64_t)from] = (int16_t)lrint(v > 32767.0    ? 32767.0
+                                                    : v < -32768.0 ? -32768.0
+                                                                   : v);
+        }
+        toned += (size_t)(hi - lo);
+    }
+    return toned;
 }
 
 const rtpproc_event *rp_events_list(const rp_events *ev, size_t *n)

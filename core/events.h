@@ -85,6 +85,34 @@ uint64_t rp_events_dropped(const rp_events *ev);
 /* Payloads that were not whole event blocks (RP_EVENTS_SHORT / _ODD). */
 uint64_t rp_events_malformed(const rp_events *ev);
 
+/*
+ * Tone synthesis (--dtmf-tones). Where a stream's recording has no audio
+ * because DTMF events replaced it, their tones can be written instead of
+ * silence. A frame of the recording maps to RTP time as playout places
+ * audio: frame = base_frame + (ext_ts - base_ts) * rate / clock, with the
+ * event's extended timestamp ext_ts = first_ts + its offset.
+ */
+typedef struct rp_tone_map {
+    int64_t base_ts;     /* extended timestamp at base_frame (playout's anchor) */
+    uint64_t base_frame; /* recording frame of base_ts */
+    int64_t first_ts;    /* extended timestamp of the stream's first packet */
+    uint32_t clock_rate; /* RTP clock of the audio and of the events, Hz */
+    uint32_t rate;       /* the recording's sample rate, Hz */
+} rp_tone_map;
+
+/*
+ * Writes frames [from, from + n) of a mono recording into pcm[0..n): the
+ * ITU-T Q.23 frequency pair of each DTMF event (codes 0-15) that covers a
+ * frame, at the event's level (RFC 4733 volume as the power of the dual
+ * tone, split equally between its two frequencies), 0 elsewhere. The phase
+ * of a tone counts from its event's start, so a span filled in pieces is
+ * the same as one filled at once. Returns the frames written with tone,
+ * summed over events (0: pcm is all silence). Events whose clock is not
+ * map->clock_rate are left out.
+ */
+size_t rp_events_tones(const rp_events *ev, const rp_tone_map *map, uint64_t from, int16_t *pcm,
+                       size_t n);
+
 struct rp_stream;
 struct rp_decoder_slot;
 struct rp_pkt;

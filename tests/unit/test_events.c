@@ -9,6 +9,7 @@
  * (event, E, R, volume, duration), the DTMF names of 3.2 table 1, the
  * timestamp rules of 2.5.1 and the 8000 Hz default clock.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -391,6 +392,114 @@ static void test_events_default_clock(void)
     rp_events_free(ev);
 }
 
+/* ---- tone synthesis, checked with the Goertzel algorithm ---- */
+
+/* Power of frequency `f` in x[0..n) (Goertzel), normalised so that a sine
+ * of peak A over whole periods gives about A^2 / 4. */
+static double goertzel(const int16_t *x, size_t n, double f, double rate)
+{
+    double w = 2.0 * M_PI * f / rate, coeff = 2.0 * cos(w), s1 = 0.0, s2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = x[i] + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((double)n * n);
+}
+
+static double rms_dbm0(const int16_t *x, size_t n)
+{
+    /* A sine of peak 32767 (rms 32767 / sqrt 2) is +3.14 dBm0 (G.711 A-law). */
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)x[i] * x[i];
+    return 20.0 * log10(sqrt(sum / n) / (32767.0 / sqrt(2.0))) + 3.14;
+}
+
+static const rp_tone_map tone_map_8k = {
+    .base_ts = 1000, .base_frame = 0, .first_ts = 1000, .clock_rate = 8000, .rate = 8000};
+
+static void test_events_tones_have_the_q23_pairs(void)
+{
+    /* Q.23: '1' 697+1209, ..., 'D' 941+1633 Hz. */
+    static const double low[4] = {697, 770, 852, 941}, high[4] = {1209, 1336, 1477, 1633};
+    static const char *keys[4] = {"123A", "456B", "789C", "*0#D"};
+    static int16_t pcm[8000];
+    for (unsigned c = 0; c < 16; c++) {
+        rp_events *ev = rp_events_new();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+        /* 0.5 s at -10 dBm0 from the stream's start. */
+        add(ev, 1000, 0, true, (uint8_t)c, true, 10, 4000);
+        CU_ASSERT_EQUAL(rp_events_tones(ev, &tone_map_8k, 0, pcm, 4000), 4000);
+        unsigned row = 4, col = 4;
+        for (unsigned r = 0; r < 4; r++)
+            for (unsigned k = 0; k < 4; k++)
+                if (keys[r][k] == rtpproc_event_name(c)[0])
+                    row = r, col = k;
+        CU_ASSERT_FATAL(row < 4 && col < 4);
+        double want =
+            fmin(goertzel(pcm, 4000, low[row], 8000), goertzel(pcm, 4000, high[col], 8000));
+        for (unsigned k = 0; k < 4; k++) {
+            /* Every other DTMF frequency at least 30 dB below. */
+            if (k != row)
+                CU_ASSERT(goertzel(pcm, 4000, low[k], 8000) < want * 1e-3);
+            if (k != col)
+                CU_ASSERT(goertzel(pcm, 4000, high[k], 8000) < want * 1e-3);
+        }
+        /* Equal power in both (no twist), the sum at -10 dBm0. */
+        double twist = 10.0 * log10(goertzel(pcm, 4000, low[row], 8000) /
+                                    goertzel(pcm, 4000, high[col], 8000));
+        CU_ASSERT(fabs(twist) < 0.1);
+        CU_ASSERT(fabs(rms_dbm0(pcm, 4000) + 10.0) < 0.1);
+        rp_events_free(ev);
+    }
+}
+
+static void test_events_tones_level_and_placement(void)
+{
+    static int16_t pcm[4000], part[4000];
+    rp_events *ev = rp_events_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    /* '5' at 100 ms for 50 ms, 0 dBm0 (the loudest); '9' at 300 ms for 62.5 ms,
+     * -30 dBm0; event 16 (flash) has no tone. */
+    add(ev, 1800, 0, true, 5, true, 0, 400);
+    add(ev, 3400, 0, true, 9, true, 30, 500);
+    add(ev, 3000, 0, true, 16, true, 10, 800);
+    CU_ASSERT_EQUAL(rp_events_tones(ev, &tone_map_8k, 0, pcm, 4000), 400 + 500);
+    for (size_t i = 0; i < 4000; i++) {
+        bool in5 = i >= 800 && i < 1200, in9 = i >= 2400 && i < 2900;
+        if (!in5 && !in9 && pcm[i] != 0) {
+            CU_FAIL("tone outside its event");
+            break;
+        }
+    }
+    CU_ASSERT_EQUAL(pcm[800], 0); /* both sines start at phase 0 */
+    CU_ASSERT_NOT_EQUAL(pcm[801], 0);
+    CU_ASSERT(fabs(rms_dbm0(pcm + 800, 400)) < 0.15);
+    CU_ASSERT(fabs(rms_dbm0(pcm + 2400, 500) + 30.0) < 0.15);
+    /* Filled in pieces as playout's gaps come: the same samples. */
+    size_t at = 0, cut[] = {1, 799, 3, 397, 2000, 800};
+    for (size_t k = 0; k < sizeof(cut) / sizeof(cut[0]); k++) {
+        rp_events_tones(ev, &tone_map_8k, at, part + at, cut[k]);
+        at += cut[k];
+    }
+    CU_ASSERT_EQUAL(at, 4000);
+    CU_ASSERT_EQUAL(memcmp(pcm, part, sizeof(pcm)), 0);
+    /* A span without events is silence and says so. */
+    CU_ASSERT_EQUAL(rp_events_tones(ev, &tone_map_8k, 1200, part, 1200), 0);
+    /* Another anchor (a re-anchored timeline, a 16 kHz recording of an
+     * 8 kHz clock like G.722): '5' lands at frame 100 + 800 * 2. */
+    rp_tone_map m = {
+        .base_ts = 1000, .base_frame = 100, .first_ts = 1000, .clock_rate = 8000, .rate = 16000};
+    CU_ASSERT_EQUAL(rp_events_tones(ev, &m, 0, pcm, 4000), 800); /* 9 is beyond */
+    CU_ASSERT_EQUAL(pcm[1699], 0);
+    CU_ASSERT_NOT_EQUAL(pcm[1701], 0);
+    /* Another clock: left out. */
+    m.clock_rate = 48000;
+    CU_ASSERT_EQUAL(rp_events_tones(ev, &m, 0, pcm, 4000), 0);
+    rp_events_free(ev);
+}
+
 /* ---- through the engine ---- */
 
 static rtpproc_engine *eng;
@@ -714,6 +823,10 @@ CU_pSuite rtpproc_test_events_suite(void)
         !CU_add_test(s, "malformed payloads are counted", test_events_malformed_counted) ||
         !CU_add_test(s, "the table is bounded", test_events_table_is_bounded) ||
         !CU_add_test(s, "default clock 8000", test_events_default_clock) ||
+        !CU_add_test(s, "tones: the Q.23 pair of each digit, no twist, its level",
+                     test_events_tones_have_the_q23_pairs) ||
+        !CU_add_test(s, "tones: level, placement, pieces, anchors",
+                     test_events_tones_level_and_placement) ||
         !CU_add_test(s, "engine: events-only stream, reports",
                      test_events_engine_events_only_stream) ||
         !CU_add_test(s, "engine: audio and events in one SSRC",
