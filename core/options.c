@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #include "rtpproc/options.h"
+#include "rtpproc/resample.h"
 
 enum opt_kind {
     OPT_STRING, /* needs a non-empty value */
@@ -200,6 +201,20 @@ static int set_ssrc(rtpproc_options *o, const char *value, char *why, size_t why
     return RTPPROC_OK;
 }
 
+/*
+ * alaw/ulaw store G.711 as it came, at its 8000 Hz; resampling would have
+ * to decode and re-encode it, so a --rate other than 8000 is refused with
+ * them rather than silently transcoded (design.md 6).
+ */
+#define RATE_NATIVE_WHY                                                                            \
+    "alaw and ulaw recordings keep G.711 as it came, at 8000 Hz: use them without rate, or "       \
+    "with rate 8000"
+
+static bool native_rate_ok(uint32_t rate)
+{
+    return rate == 0 || rate == 8000;
+}
+
 static int set_encoding(rtpproc_options *o, const char *value, char *why, size_t whylen)
 {
     static const struct {
@@ -213,6 +228,10 @@ static int set_encoding(rtpproc_options *o, const char *value, char *why, size_t
 
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         if (g_ascii_strcasecmp(value, names[i].name) == 0) {
+            if (names[i].enc != RTPPROC_NATIVE_NONE && !native_rate_ok(o->out_rate)) {
+                set_error(why, whylen, RATE_NATIVE_WHY);
+                return RTPPROC_EINVAL;
+            }
             o->engine.encoding = names[i].enc;
             return RTPPROC_OK;
         }
@@ -250,11 +269,31 @@ static int set_no_audio(rtpproc_options *o, const char *value, char *why, size_t
     return RTPPROC_OK;
 }
 
+/* Decimal Hz, RTPPROC_RESAMPLE_MIN_RATE..MAX_RATE (include/rtpproc/resample.h). */
+static int set_rate(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    uint32_t rate;
+
+    if (value[strspn(value, "0123456789")] != '\0' || !parse_u32(value, &rate) ||
+        rate < RTPPROC_RESAMPLE_MIN_RATE || rate > RTPPROC_RESAMPLE_MAX_RATE) {
+        set_error(why, whylen, "expected a sample rate in Hz from %d to %d",
+                  RTPPROC_RESAMPLE_MIN_RATE, RTPPROC_RESAMPLE_MAX_RATE);
+        return RTPPROC_EINVAL;
+    }
+    if (o->engine.encoding != RTPPROC_NATIVE_NONE && !native_rate_ok(rate)) {
+        set_error(why, whylen, RATE_NATIVE_WHY);
+        return RTPPROC_EINVAL;
+    }
+    o->out_rate = rate;
+    return RTPPROC_OK;
+}
+
 static const opt_def opt_table[] = {
     {"dir", OPT_STRING, set_dir},      {"timeout", OPT_STRING, set_timeout},
     {"ssrc", OPT_STRING, set_ssrc},    {"encoding", OPT_STRING, set_encoding},
     {"pt-map", OPT_STRING, set_ptmap}, {"json", OPT_STRING, set_json},
     {"force", OPT_FLAG, set_force},    {"no-audio", OPT_FLAG, set_no_audio},
+    {"rate", OPT_STRING, set_rate},
 };
 
 void rtpproc_options_init(rtpproc_options *o)

@@ -43,6 +43,7 @@
 #include "rtpproc/options.h"
 #include "rtpproc/recorder.h"
 #include "rtpproc/report.h"
+#include "rtpproc/resample.h"
 #include "rtpproc/rtp.h"
 
 #define CLI_NAME "rtpproc"
@@ -52,6 +53,7 @@
 typedef struct rp_tap {
     rtpproc_options opts;
     rtpproc_recorder_factory *factory; /* NULL with no-audio */
+    rtpproc_resample_factory resample; /* rate=: wraps the recorder factory */
     rtpproc_engine *engine;
     rtpproc_decoder *sip_decoder; /* frames of SIP packets down to UDP */
     struct rp_sip_tap {
@@ -413,6 +415,7 @@ static void on_init(const char *opt_arg, void *userdata)
             fatal("out of memory");
         cfg.sink_open = rtpproc_recorder_open;
         cfg.sink_userdata = t->factory;
+        rtpproc_resample_install(&t->resample, t->opts.out_rate, &cfg);
     }
     t->engine = rtpproc_engine_new(&cfg);
     t->sip_decoder = rtpproc_decoder_new(NULL);

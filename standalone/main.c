@@ -30,6 +30,7 @@
 #include "rtpproc/options.h"
 #include "rtpproc/recorder.h"
 #include "rtpproc/report.h"
+#include "rtpproc/resample.h"
 
 #include "pcap_source.h"
 
@@ -61,6 +62,8 @@ typedef struct run {
     rtpproc_decoder *decoder;
     rtpproc_engine *engine;
     rtpproc_recorder_factory *factory;
+    /* --rate: wraps the recorder factory (see create_engine) */
+    rtpproc_resample_factory resample;
     int linktype; /* common link type, for -w */
     int snaplen;  /* largest snaplen, for -w */
     pcap_t *dead; /* -w: the handle pcap_dump_open() needs */
@@ -128,6 +131,9 @@ static void usage(FILE *out)
           "  --encoding ENC    sample format of the recordings: pcm16 (default), alaw\n"
           "                    or ulaw (G.711 WAV)\n"
           "  --no-audio        statistics only: no recordings\n"
+          "  --rate HZ         resample every recording to HZ (8000-192000; libsamplerate,\n"
+          "                    sinc medium quality); streams already at HZ are untouched.\n"
+          "                    With --encoding alaw/ulaw only 8000 is accepted\n"
           "  -w FILE           write the frames that carried the selected RTP packets to a\n"
           "                    pcap file ('-' = standard output). All inputs must have the\n"
           "                    same link type. Only the last fragment of a fragmented\n"
@@ -174,6 +180,7 @@ static const struct option long_options[] = {
     {"json", required_argument, NULL, LONG_ONLY},
     {"force", no_argument, NULL, LONG_ONLY},
     {"no-audio", no_argument, NULL, LONG_ONLY},
+    {"rate", required_argument, NULL, LONG_ONLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -447,6 +454,7 @@ static int create_engine(cli *c, run *r)
         r->factory = rtpproc_recorder_factory_new(c->opts.out_dir, c->opts.force);
         cfg.sink_open = r->factory != NULL ? rtpproc_recorder_open : NULL;
         cfg.sink_userdata = r->factory;
+        rtpproc_resample_install(&r->resample, c->opts.out_rate, &cfg);
     } else {
         cfg.sink_open = NULL;
         cfg.sink_userdata = NULL;

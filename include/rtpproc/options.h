@@ -15,10 +15,11 @@ extern "C" {
 #endif
 
 typedef struct rtpproc_options {
-    char *out_dir;          /* -o / dir=: where recordings go ("." by default) */
-    char *json_path;        /* --json / json=: JSON report file, or NULL */
-    bool force;             /* --force / force=1: replace existing files */
-    bool no_audio;          /* --no-audio: statistics only */
+    char *out_dir;     /* -o / dir=: where recordings go ("." by default) */
+    char *json_path;   /* --json / json=: JSON report file, or NULL */
+    bool force;        /* --force / force=1: replace existing files */
+    bool no_audio;     /* --no-audio: statistics only */
+    uint32_t out_rate; /* --rate / rate=: every recording at this rate, Hz (0: codec's) */
     rtpproc_engine_config engine;
 } rtpproc_options;
 
@@ -28,8 +29,8 @@ RTPPROC_API void rtpproc_options_clear(rtpproc_options *o);
 
 /*
  * Sets option `name` (a long option name without dashes, e.g. "timeout",
- * "dir", "ssrc", "encoding", "json", "pt-map", "force", "no-audio") from `value`
- * (NULL for flags). Returns RTPPROC_OK, or RTPPROC_EINVAL with a one-line
+ * "dir", "ssrc", "encoding", "json", "pt-map", "force", "no-audio", "rate")
+ * from `value` (NULL for flags). Returns RTPPROC_OK, or RTPPROC_EINVAL with a one-line
  * message in errbuf ("unknown option 'x'", "invalid timeout '-1': ...").
  */
 RTPPROC_API int rtpproc_options_set(rtpproc_options *o, const char *name, const char *value,
