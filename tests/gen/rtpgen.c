@@ -39,6 +39,22 @@
 #define AMPLITUDE      8000
 #define NOISE_AMPL     250
 #define RTCP_PERIOD_MS 5000
+#define MAX_EVENTS     64
+#define CN_LEVEL       64 /* RFC 3389 noise level, -dBov */
+#define MAX_MODEL_SEC  3600
+/* --jitter-reorder leaves the first packets on time, so that RFC 3550 A.1
+ * probation (two packets in sequence) sees them in order. */
+#define JITTER_REORDER_FROM 4
+
+/*
+ * The recorder that the expected audio models (design.md section 4, "rtp"
+ * timing, with rtpproc's default bounds): a reorder window of 16 packets and
+ * 100 ms of capture time, and a 2 s tolerance between a timestamp jump and
+ * the arrival gap before the timeline is re-anchored at arrival time.
+ */
+#define MODEL_WINDOW_PACKETS 16
+#define MODEL_WINDOW_NS      (100 * NS_PER_MSEC)
+#define MODEL_MAX_GAP_NS     (2 * NS_PER_SEC)
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -261,6 +277,18 @@ typedef struct gap {
     unsigned ms;    /* extra timestamp and arrival advance */
 } gap;
 
+/* An impairment of packets lo..hi: "K:VALUE" or "K-L:VALUE". */
+typedef struct event {
+    unsigned lo;
+    unsigned hi;
+    int64_t v;
+} event;
+
+typedef struct event_list {
+    event v[MAX_EVENTS];
+    unsigned n;
+} event_list;
+
 typedef struct gen_options {
     const char *out_path;
     const char *expected_dir;
@@ -292,6 +320,18 @@ typedef struct gen_options {
     gap gaps[MAX_GAPS];
     unsigned n_gaps;
     unsigned jitter_ms;
+    bool jitter_reorder;
+    bool loss_burst;
+    double burst_p;         /* Gilbert-Elliott: good -> bad */
+    double burst_r;         /* bad -> good */
+    event_list delays;      /* --delay K:MS */
+    event_list dup_delays;  /* --dup-delay K:MS */
+    event_list ts_jumps;    /* --ts-jump K:DELTA */
+    event_list ts_restarts; /* --ts-restart K:TS */
+    range_list ts_freeze;
+    bool ssrc_change_set;
+    unsigned ssrc_change;
+    unsigned cn_ms;
     bool pad;
     bool ext;
     unsigned csrc;
@@ -299,6 +339,55 @@ typedef struct gen_options {
     uint32_t ssrc;
     int64_t start_ns; /* offset from 2024-01-01 */
 } gen_options;
+
+/*
+ * "K:VALUE" (or "K-L:VALUE" when `ranges`) with VALUE in [min, max],
+ * appended to `l`.
+ */
+static void parse_event(event_list *l, const char *arg, const char *what, bool ranges, int64_t min,
+                        int64_t max)
+{
+    const char *colon = strchr(arg, ':');
+    char kbuf[32];
+    char *dash;
+    char *end;
+    long long v;
+    if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof kbuf || l->n == MAX_EVENTS) {
+        die("invalid %s '%s' (K%s:VALUE, at most %d)", what, arg, ranges ? "[-L]" : "", MAX_EVENTS);
+    }
+    memcpy(kbuf, arg, (size_t)(colon - arg));
+    kbuf[colon - arg] = '\0';
+    errno = 0;
+    v = strtoll(colon + 1, &end, 0);
+    if (errno || end == colon + 1 || *end || v < min || v > max) {
+        die("invalid %s '%s' (value %" PRId64 "..%" PRId64 ")", what, arg, min, max);
+    }
+    dash = ranges ? strchr(kbuf, '-') : NULL;
+    if (dash) {
+        *dash = '\0';
+        l->v[l->n].lo = parse_uint(kbuf, what, UINT_MAX);
+        l->v[l->n].hi = parse_uint(dash + 1, what, UINT_MAX);
+        if (l->v[l->n].hi < l->v[l->n].lo) {
+            die("invalid %s range '%s'", what, arg);
+        }
+    } else {
+        l->v[l->n].lo = l->v[l->n].hi = parse_uint(kbuf, what, UINT_MAX);
+    }
+    l->v[l->n].v = v;
+    l->n++;
+}
+
+/* Sum of the values of the events at packet k. */
+static int64_t event_sum(const event_list *l, unsigned k)
+{
+    int64_t sum = 0;
+    for (unsigned i = 0; i < l->n; i++) {
+        if (k >= l->v[i].lo && k <= l->v[i].hi) {
+            sum += l->v[i].v;
+        }
+    }
+    return sum;
+}
 
 static void usage(FILE *f)
 {
@@ -346,13 +435,35 @@ static void usage(FILE *f)
           "      --ts-start N        first RTP timestamp (default: random per stream)\n"
           "      --seed N            seed of every random choice (default 1)\n"
           "\n"
-          "Impairments (LIST = packet indexes from 0, e.g. 3,10-12; every stream):\n"
+          "Impairments (LIST = packet indexes from 0, e.g. 3,10-12; K = one index; every\n"
+          "stream; the K:VALUE options are repeatable):\n"
           "      --loss LIST         these packets are not written\n"
           "      --loss-rate P       each packet from index 2 on is lost with probability P\n"
+          "      --loss-burst P:R    bursty loss from index 2 on (Gilbert-Elliott: a good\n"
+          "                          state turns bad with probability P per packet, a bad\n"
+          "                          one good with R; every packet sent in the bad state\n"
+          "                          is lost)\n"
           "      --dup LIST          these packets are written twice (250 us apart)\n"
+          "      --dup-delay K[-L]:MS\n"
+          "                          packets K..L are written a second time MS later\n"
+          "      --delay K[-L]:MS    packets K..L arrive MS late (reordering)\n"
           "      --gap-after K:MS    talk-spurt gap after packet K: timestamps and arrival\n"
-          "                          both jump by MS (repeatable); marker bit set after it\n"
+          "                          both jump by MS; marker bit set after it\n"
+          "      --cn MS             during each --gap-after gap, RFC 3389 comfort noise\n"
+          "                          packets (PT 13, level 64) every MS, the first at the\n"
+          "                          start of the gap; they take sequence numbers\n"
           "      --jitter MS         add 0..MS of seeded arrival delay, order kept\n"
+          "      --jitter-reorder    --jitter may reorder packets (the first 4 packets\n"
+          "                          keep their times: RFC 3550 A.1 probation)\n"
+          "      --ts-jump K:DELTA   from packet K on, timestamps are DELTA (may be\n"
+          "                          negative) further; arrival unchanged\n"
+          "      --ts-restart K:TS   from packet K on, timestamps restart at TS\n"
+          "      --ts-freeze LIST    hold with frozen timestamps: in each run K-L, packets\n"
+          "                          K+1..L carry packet K's timestamp; after L they are\n"
+          "                          back on the real-time clock\n"
+          "      --ssrc-change K     from packet K on, the stream continues with another\n"
+          "                          SSRC (SSRC XOR 0x0F0F0F0F), sequence and timestamp\n"
+          "                          base on the same 5-tuple: two streams\n"
           "\n"
           "Packet shape:\n"
           "      --pad               RTP padding on every third packet (1..8 bytes)\n"
@@ -364,12 +475,25 @@ static void usage(FILE *f)
           "      --rtcp              RTCP SR+SDES on port+1 after packet 0, then every 5 s\n"
           "      --noise N           N non-RTP frames: UDP, TCP and (Ethernet, SLL) ARP\n"
           "\n"
-          "Expected audio: sample n of a stream is placed at (ts - ts_first) *\n"
-          "rate / clock (rate = clock here), where ts_first is the timestamp of the first\n"
-          "packet whose RTP header was captured; G.711 payloads are decoded with libsndfile,\n"
-          "L16 is the PCM itself. Lost packets, gaps and packets whose payload the snaplen\n"
-          "cut are zeros; duplicates change nothing; padding is not audio. A stream of\n"
-          "which nothing is visible gets no WAV and no line in streams.txt.\n"
+          "Expected audio: what a recorder following design.md section 4 (\"rtp\" timing,\n"
+          "rtpproc's default bounds) writes. G.711 payloads are decoded with libsndfile,\n"
+          "L16 is the PCM itself. The packets whose RTP header was captured are taken in\n"
+          "capture order through a reorder window of 16 packets and 100 ms of capture\n"
+          "time and released in sequence order; a packet whose place was released is\n"
+          "late, one already released or held a duplicate: both add nothing. The first\n"
+          "released packet is frame 0; a packet goes (ts - ts_anchor) frames after the\n"
+          "anchor (timestamps extended by the signed 32-bit step). Losses and gaps are\n"
+          "zeros, as are packets whose payload the snaplen cut; comfort noise spans\n"
+          "become zeros when audio resumes; padding is not audio. Arrival time puts a\n"
+          "packet at the previous audio packet's place plus the capture-time gap. A\n"
+          "packet whose timestamp puts it more than 2 s beyond that, or wholly before\n"
+          "the end of what was written, is a discontinuity: it goes where arrival time\n"
+          "puts it (never before the end) and becomes the new anchor. A packet that\n"
+          "overlaps the end is written from the end on. A stream of which nothing is\n"
+          "visible gets no WAV and no line in streams.txt.\n"
+          "With -e, DIR/stats.txt gives per stream: src sport dst dport 0xSSRC, then\n"
+          "packets= lost= duplicates= late= reordered= discontinuities= frames=\n"
+          "silence_frames= as this model counts them (docs/stream-statistics.md).\n"
           "\n"
           "  -h, --help              this text\n",
           f);
@@ -479,6 +603,15 @@ enum {
     OPT_DUP,
     OPT_GAP_AFTER,
     OPT_JITTER,
+    OPT_JITTER_REORDER,
+    OPT_LOSS_BURST,
+    OPT_DELAY,
+    OPT_DUP_DELAY,
+    OPT_TS_JUMP,
+    OPT_TS_RESTART,
+    OPT_TS_FREEZE,
+    OPT_SSRC_CHANGE,
+    OPT_CN,
     OPT_PAD,
     OPT_EXT,
     OPT_CSRC,
@@ -514,6 +647,15 @@ static const struct option long_opts[] = {
     {"dup", required_argument, NULL, OPT_DUP},
     {"gap-after", required_argument, NULL, OPT_GAP_AFTER},
     {"jitter", required_argument, NULL, OPT_JITTER},
+    {"jitter-reorder", no_argument, NULL, OPT_JITTER_REORDER},
+    {"loss-burst", required_argument, NULL, OPT_LOSS_BURST},
+    {"delay", required_argument, NULL, OPT_DELAY},
+    {"dup-delay", required_argument, NULL, OPT_DUP_DELAY},
+    {"ts-jump", required_argument, NULL, OPT_TS_JUMP},
+    {"ts-restart", required_argument, NULL, OPT_TS_RESTART},
+    {"ts-freeze", required_argument, NULL, OPT_TS_FREEZE},
+    {"ssrc-change", required_argument, NULL, OPT_SSRC_CHANGE},
+    {"cn", required_argument, NULL, OPT_CN},
     {"pad", no_argument, NULL, OPT_PAD},
     {"ext", no_argument, NULL, OPT_EXT},
     {"csrc", required_argument, NULL, OPT_CSRC},
@@ -653,6 +795,52 @@ static void parse_options(gen_options *o, int argc, char **argv)
         }
         case OPT_JITTER:
             o->jitter_ms = parse_uint(optarg, "jitter", 10000);
+            break;
+        case OPT_JITTER_REORDER:
+            o->jitter_reorder = true;
+            break;
+        case OPT_LOSS_BURST: {
+            char *end;
+            o->burst_p = strtod(optarg, &end);
+            if (end == optarg || *end != ':') {
+                die("invalid --loss-burst '%s' (P:R)", optarg);
+            }
+            const char *r = end + 1;
+            o->burst_r = strtod(r, &end);
+            if (end == r || *end || !(o->burst_p >= 0.0 && o->burst_p <= 1.0) ||
+                !(o->burst_r > 0.0 && o->burst_r <= 1.0)) {
+                die("invalid --loss-burst '%s' (0 <= P <= 1, 0 < R <= 1)", optarg);
+            }
+            o->loss_burst = true;
+            break;
+        }
+        case OPT_DELAY:
+            parse_event(&o->delays, optarg, "--delay", true, 1, 10000);
+            break;
+        case OPT_DUP_DELAY:
+            parse_event(&o->dup_delays, optarg, "--dup-delay", true, 1, 10000);
+            break;
+        case OPT_TS_JUMP:
+            parse_event(&o->ts_jumps, optarg, "--ts-jump", false, -(int64_t)UINT32_MAX, UINT32_MAX);
+            break;
+        case OPT_TS_RESTART:
+            parse_event(&o->ts_restarts, optarg, "--ts-restart", false, 0, UINT32_MAX);
+            break;
+        case OPT_TS_FREEZE:
+            parse_list(&o->ts_freeze, optarg, "freeze list");
+            break;
+        case OPT_SSRC_CHANGE:
+            o->ssrc_change = parse_uint(optarg, "--ssrc-change packet", UINT_MAX);
+            o->ssrc_change_set = true;
+            if (o->ssrc_change == 0) {
+                die("--ssrc-change must be at least 1 (packet 0 has the first SSRC)");
+            }
+            break;
+        case OPT_CN:
+            o->cn_ms = parse_uint(optarg, "comfort noise interval", 60000);
+            if (o->cn_ms == 0) {
+                die("--cn must be at least 1 ms");
+            }
             break;
         case OPT_PAD:
             o->pad = true;
@@ -1198,6 +1386,37 @@ static void make_signal(int16_t *out, size_t frames, const codec *c, unsigned st
 
 /* ---- streams ---------------------------------------------------------------- */
 
+/* One captured copy of a packet, as the modelled recorder receives it. */
+typedef struct rx_pkt {
+    int64_t t_ns;
+    uint64_t order; /* emission order: ties in time keep it, as in the capture */
+    uint16_t seq;
+    uint32_t ts;
+    bool audio;   /* false: comfort noise */
+    bool cut;     /* the snaplen cut the payload */
+    uint64_t sig; /* offset of its samples in the stream's signal */
+} rx_pkt;
+
+/* One stream on the wire (a 5-tuple and SSRC) and the model's results. */
+typedef struct rx_stream {
+    uint32_t ssrc;
+    unsigned on_wire; /* datagrams, duplicates included, header cut or not */
+    rx_pkt *pkts;     /* the visible ones */
+    size_t n_pkts;
+    size_t cap_pkts;
+    int16_t *out; /* the expected recording, interleaved */
+    uint64_t frames;
+    uint64_t out_cap;
+    uint16_t first_seq;
+    uint64_t packets;
+    int64_t lost;
+    uint64_t duplicates;
+    uint64_t late;
+    uint64_t reordered;
+    uint64_t discontinuities;
+    uint64_t silence_frames;
+} rx_stream;
+
 typedef struct stream {
     unsigned index; /* creation order: forward 0, reverse 0, forward 1, ... */
     endpoint src;
@@ -1210,15 +1429,12 @@ typedef struct stream {
     unsigned packets;
     uint16_t seq0;
     uint32_t ts0;
+    uint16_t seq1; /* after --ssrc-change */
+    uint32_t ts1;
     int64_t t0_ns;
-    /* results */
-    unsigned on_wire;
-    bool seen;
-    uint16_t first_seq;
-    uint64_t first_off; /* timestamp offset of the first visible packet */
-    uint64_t end_off;   /* one past the last visible sample */
-    int16_t *expected;  /* interleaved, indexed by timestamp offset */
-    size_t total;       /* frames of `expected` */
+    /* results: rx[1] is the stream after --ssrc-change */
+    rx_stream rx[2];
+    unsigned n_rx;
     int64_t last_t_ns;
 } stream;
 
@@ -1273,6 +1489,16 @@ static void stream_setup(stream *s, const gen_options *o, unsigned i, bool rever
     }
     s->seq0 = (uint16_t)(o->seq_start_set ? o->seq_start : rng_next(&rng));
     s->ts0 = o->ts_start_set ? o->ts_start : (uint32_t)rng_next(&rng);
+    s->rx[0].ssrc = s->ssrc;
+    s->n_rx = 1;
+    if (o->ssrc_change_set) {
+        /* A new SSRC picks new random bases (RFC 3550 section 5.1). */
+        uint64_t rng2 = rng_seed(o->seed, index, 10);
+        s->seq1 = (uint16_t)rng_next(&rng2);
+        s->ts1 = (uint32_t)rng_next(&rng2);
+        s->rx[1].ssrc = s->ssrc ^ 0x0F0F0F0Fu;
+        s->n_rx = 2;
+    }
     /* Streams start 3 ms apart so that their packets interleave. */
     s->t0_ns = EPOCH_2024 * NS_PER_SEC + o->start_ns + (int64_t)index * 3 * NS_PER_MSEC;
     if ((uint64_t)s->c.rate * s->ptime_ms % 1000) {
@@ -1283,11 +1509,17 @@ static void stream_setup(stream *s, const gen_options *o, unsigned i, bool rever
             die("gap %u ms is not a whole number of samples at %u Hz", o->gaps[k].ms, s->c.rate);
         }
     }
+    if (o->ssrc_change_set && o->ssrc_change >= s->packets) {
+        die("--ssrc-change %u: stream %u has only %u packets", o->ssrc_change, index, s->packets);
+    }
+    if ((uint64_t)s->c.rate * o->cn_ms % 1000) {
+        die("--cn %u ms is not a whole number of samples at %u Hz", o->cn_ms, s->c.rate);
+    }
 }
 
 /* RTCP SR + SDES CNAME compound packet (RFC 3550 sections 6.4.1, 6.5). */
-static void emit_rtcp(gen_ctx *g, const stream *s, int64_t t_ns, uint32_t rtp_ts, uint32_t packets,
-                      uint32_t octets)
+static void emit_rtcp(gen_ctx *g, const stream *s, uint32_t ssrc, int64_t t_ns, uint32_t rtp_ts,
+                      uint32_t packets, uint32_t octets)
 {
     bytes b = {0};
     char cname[64];
@@ -1300,7 +1532,7 @@ static void emit_rtcp(gen_ctx *g, const stream *s, int64_t t_ns, uint32_t rtp_ts
     b_u8(&b, 0x80);
     b_u8(&b, 200);
     b_u16(&b, 6);
-    b_u32(&b, s->ssrc);
+    b_u32(&b, ssrc);
     b_u32(&b, (uint32_t)(ns / NS_PER_SEC + NTP_UNIX_DIFF));
     b_u32(&b, (uint32_t)frac);
     b_u32(&b, rtp_ts);
@@ -1310,7 +1542,7 @@ static void emit_rtcp(gen_ctx *g, const stream *s, int64_t t_ns, uint32_t rtp_ts
     b_u8(&b, 0x81);
     b_u8(&b, 202);
     b_u16(&b, 0);
-    b_u32(&b, s->ssrc);
+    b_u32(&b, ssrc);
     b_u8(&b, 1); /* CNAME */
     b_u8(&b, (unsigned)cl);
     b_put(&b, cname, cl);
@@ -1330,6 +1562,319 @@ static bool lost(const gen_options *o, unsigned k, uint64_t *rng)
     return in_list(&o->loss, k) || (k >= 2 && random_loss);
 }
 
+/* ---- the expected recording ------------------------------------------------ */
+
+/*
+ * The model of design.md section 4 ("rtp" timing) that the expected audio
+ * comes from. It is written from the design's rules, with rtpproc's default
+ * bounds (MODEL_*), and shares no code with rtpproc:
+ *   - the packets of a stream are taken in capture order and extended
+ *     sequence numbers (RFC 3550 A.1) decide their order on the timeline;
+ *   - a packet behind a missing one is held until the gap fills or one of
+ *     the window's bounds gives the missing ones up: a packet that arrives
+ *     MODEL_WINDOW_PACKETS or more sequence numbers beyond the oldest missing
+ *     one gives up the missing ones before the lowest held packet (with none
+ *     held, the window moves on to end at the new packet); when a packet is
+ *     held, any held packet that has waited MODEL_WINDOW_NS of capture time
+ *     (the stream's own arrivals are its clock) gives up the missing ones
+ *     before it;
+ *   - a packet whose sequence number was released is a duplicate if it was
+ *     released before, else late; a held one again is a duplicate;
+ *   - a released audio packet goes (ts - anchor ts) frames after the anchor
+ *     frame; the gap before it is silence; a packet that overlaps what was
+ *     written is written from its end on; a packet that would land wholly in
+ *     the past, or whose timestamp puts it more than MODEL_MAX_GAP_NS beyond
+ *     the place its arrival time gives (the previous audio packet's place plus
+ *     the arrival gap), is a discontinuity: it goes to that arrival place (never
+ *     before the end) and becomes the anchor;
+ *   - comfort noise writes nothing: its span is silence once audio resumes.
+ */
+typedef struct model {
+    rx_stream *r;
+    const int16_t *dec; /* the decoded signal */
+    unsigned spp;
+    unsigned ch;
+    unsigned rate;
+    bool started;
+    int64_t first_t;
+    int64_t first_ext;
+    int64_t max_ext;
+    int64_t next; /* lowest sequence number not yet released or given up */
+    int64_t rel_base;
+    uint8_t *released; /* released[ext - rel_base] */
+    size_t rel_cap;
+    const rx_pkt *held[MODEL_WINDOW_PACKETS + 1];
+    int64_t held_ext[MODEL_WINDOW_PACKETS + 1];
+    unsigned n_held;
+    bool have_ts;
+    uint32_t last_ts;
+    int64_t ext_ts;
+    int64_t anchor_ts;
+    uint64_t anchor_frame;
+    bool have_audio;
+    int64_t prev_t;    /* arrival of the previous audio packet */
+    uint64_t prev_pos; /* its place */
+} model;
+
+static bool model_is_released(const model *m, int64_t ext)
+{
+    int64_t i = ext - m->rel_base;
+    return i >= 0 && (size_t)i < m->rel_cap && m->released[i];
+}
+
+static void model_out_reserve(model *m, uint64_t frames)
+{
+    rx_stream *r = m->r;
+    if (frames > (uint64_t)m->rate * MAX_MODEL_SEC) {
+        die("expected recording of SSRC 0x%08" PRIX32 " longer than %d s", r->ssrc, MAX_MODEL_SEC);
+    }
+    if (frames > r->out_cap) {
+        uint64_t cap = r->out_cap ? r->out_cap : 8192;
+        while (cap < frames) {
+            cap *= 2;
+        }
+        r->out = xrealloc(r->out, cap * m->ch * sizeof *r->out);
+        memset(r->out + r->out_cap * m->ch, 0, (cap - r->out_cap) * m->ch * sizeof *r->out);
+        r->out_cap = cap;
+    }
+}
+
+/* Frames of capture time from `from` to `to`, rounded (0 if not later). */
+static uint64_t model_arrival_frames(const model *m, int64_t from, int64_t to)
+{
+    if (to <= from) {
+        return 0;
+    }
+    return (uint64_t)(((to - from) * (int64_t)m->rate + NS_PER_SEC / 2) / NS_PER_SEC);
+}
+
+static void model_place(model *m, const rx_pkt *p, int64_t ext)
+{
+    rx_stream *r = m->r;
+    uint64_t n = m->spp;
+    uint64_t written = r->frames;
+    int64_t pos = (int64_t)m->anchor_frame + (ext - m->anchor_ts); /* rate = clock here */
+    uint64_t ref_pos = m->have_audio ? m->prev_pos : 0;
+    int64_t ref_t = m->have_audio ? m->prev_t : m->first_t;
+    uint64_t by_arrival = ref_pos + model_arrival_frames(m, ref_t, p->t_ns);
+    uint64_t tolerance = (uint64_t)(MODEL_MAX_GAP_NS * (int64_t)m->rate / NS_PER_SEC);
+    uint64_t skip = 0;
+
+    if ((pos > (int64_t)written && (uint64_t)pos > by_arrival + tolerance) ||
+        pos + (int64_t)n <= (int64_t)written) {
+        pos = (int64_t)(by_arrival > written ? by_arrival : written);
+        m->anchor_ts = ext;
+        m->anchor_frame = (uint64_t)pos;
+        r->discontinuities++;
+    } else if (pos < (int64_t)written) {
+        skip = written - (uint64_t)pos;
+    }
+    model_out_reserve(m, (uint64_t)pos + n);
+    if ((uint64_t)pos > written) {
+        r->silence_frames += (uint64_t)pos - written; /* already zeros */
+    }
+    if (p->cut) {
+        r->silence_frames += n - skip;
+    } else {
+        memcpy(r->out + ((uint64_t)pos + skip) * m->ch, m->dec + (p->sig + skip) * m->ch,
+               (n - skip) * m->ch * sizeof *r->out);
+    }
+    r->frames = (uint64_t)pos + n;
+    m->have_audio = true;
+    m->prev_t = p->t_ns;
+    m->prev_pos = (uint64_t)pos;
+}
+
+static void model_release(model *m, const rx_pkt *p, int64_t ext_seq)
+{
+    size_t i = (size_t)(ext_seq - m->rel_base);
+    if (i >= m->rel_cap) {
+        size_t cap = m->rel_cap ? m->rel_cap : 1024;
+        while (cap <= i) {
+            cap *= 2;
+        }
+        m->released = xrealloc(m->released, cap);
+        memset(m->released + m->rel_cap, 0, cap - m->rel_cap);
+        m->rel_cap = cap;
+    }
+    m->released[i] = 1;
+    if (!m->have_ts) {
+        m->have_ts = true;
+        m->ext_ts = p->ts;
+        m->anchor_ts = m->ext_ts;
+        m->anchor_frame = 0;
+    } else {
+        /* A wrap at 2^32 is an ordinary step. */
+        m->ext_ts += (int32_t)(p->ts - m->last_ts);
+    }
+    m->last_ts = p->ts;
+    if (p->audio) {
+        model_place(m, p, m->ext_ts);
+    }
+}
+
+/* Releases the held packets that are next in sequence order. */
+static void model_drain(model *m)
+{
+    bool found = true;
+    while (found) {
+        found = false;
+        for (unsigned i = 0; i < m->n_held; i++) {
+            if (m->held_ext[i] == m->next) {
+                const rx_pkt *p = m->held[i];
+                m->n_held--;
+                m->held[i] = m->held[m->n_held];
+                m->held_ext[i] = m->held_ext[m->n_held];
+                model_release(m, p, m->next);
+                m->next++;
+                found = true;
+                break;
+            }
+        }
+    }
+}
+
+/* Gives up the missing packets before the lowest held one. */
+static void model_give_up(model *m)
+{
+    int64_t lowest = INT64_MAX;
+    for (unsigned i = 0; i < m->n_held; i++) {
+        if (m->held_ext[i] < lowest) {
+            lowest = m->held_ext[i];
+        }
+    }
+    if (lowest != INT64_MAX) {
+        m->next = lowest;
+        model_drain(m);
+    }
+}
+
+static void model_arrive(model *m, const rx_pkt *p)
+{
+    rx_stream *r = m->r;
+    int64_t ext;
+    if (!m->started) {
+        m->started = true;
+        ext = p->seq;
+        m->first_t = p->t_ns;
+        m->first_ext = m->max_ext = m->next = ext;
+        m->rel_base = ext - 65536;
+        r->first_seq = p->seq;
+    } else {
+        ext = m->max_ext + (int16_t)(uint16_t)(p->seq - (uint16_t)m->max_ext);
+    }
+    r->packets++;
+    if (ext < m->next) {
+        if (model_is_released(m, ext)) {
+            r->duplicates++;
+        } else {
+            r->late++;
+        }
+        return;
+    }
+    for (unsigned i = 0; i < m->n_held; i++) {
+        if (m->held_ext[i] == ext) {
+            r->duplicates++;
+            return;
+        }
+    }
+    if (ext < m->max_ext) {
+        r->reordered++;
+    } else {
+        m->max_ext = ext;
+    }
+    while (ext - m->next >= MODEL_WINDOW_PACKETS) {
+        if (m->n_held == 0) {
+            m->next = ext - MODEL_WINDOW_PACKETS + 1;
+        } else {
+            model_give_up(m);
+        }
+    }
+    if (ext == m->next) {
+        model_release(m, p, ext);
+        m->next++;
+        model_drain(m);
+        return;
+    }
+    m->held[m->n_held] = p;
+    m->held_ext[m->n_held] = ext;
+    m->n_held++;
+    /* The capture-time bound: no packet waits longer for a gap to fill. */
+    while (m->n_held > 0) {
+        int64_t oldest = INT64_MAX;
+        for (unsigned i = 0; i < m->n_held; i++) {
+            if (m->held[i]->t_ns < oldest) {
+                oldest = m->held[i]->t_ns;
+            }
+        }
+        if (p->t_ns - oldest < MODEL_WINDOW_NS) {
+            break;
+        }
+        model_give_up(m);
+    }
+}
+
+static int rx_cmp(const void *pa, const void *pb)
+{
+    const rx_pkt *a = pa;
+    const rx_pkt *b = pb;
+    if (a->t_ns != b->t_ns) {
+        return a->t_ns < b->t_ns ? -1 : 1;
+    }
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Runs the model over the visible packets of `r`; fills its results. */
+static void model_run(rx_stream *r, const codec *c, unsigned spp, const int16_t *dec)
+{
+    model m;
+    memset(&m, 0, sizeof m);
+    m.r = r;
+    m.dec = dec;
+    m.spp = spp;
+    m.ch = c->channels;
+    m.rate = c->rate;
+    qsort(r->pkts, r->n_pkts, sizeof *r->pkts, rx_cmp);
+    for (size_t i = 0; i < r->n_pkts; i++) {
+        model_arrive(&m, &r->pkts[i]);
+    }
+    while (m.n_held > 0) {
+        model_give_up(&m); /* the end of the stream */
+    }
+    if (m.started) {
+        r->lost = (m.max_ext - m.first_ext + 1) - (int64_t)r->packets;
+    }
+    free(m.released);
+}
+
+/* ---- stream generation ------------------------------------------------------ */
+
+/* One packet as the sender sends it. */
+typedef struct sent {
+    unsigned k;   /* audio packet index; comfort noise: the one it follows */
+    bool cn;      /* RFC 3389 comfort noise */
+    uint64_t sig; /* signal offset: of its samples, or where it stands */
+    int64_t t_ns; /* nominal send time */
+} sent;
+
+static void rx_add(rx_stream *r, const rx_pkt *p)
+{
+    if (r->n_pkts == r->cap_pkts) {
+        r->cap_pkts = r->cap_pkts ? 2 * r->cap_pkts : 256;
+        r->pkts = xrealloc(r->pkts, r->cap_pkts * sizeof *r->pkts);
+    }
+    r->pkts[r->n_pkts++] = *p;
+}
+
+static void plan_add(sent **plan, size_t *n, size_t *cap, sent p)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        *plan = xrealloc(*plan, *cap * sizeof **plan);
+    }
+    (*plan)[(*n)++] = p;
+}
+
 static void stream_generate(gen_ctx *g, stream *s)
 {
     const gen_options *o = g->o;
@@ -1338,17 +1883,26 @@ static void stream_generate(gen_ctx *g, stream *s)
     unsigned ch = c->channels;
     uint64_t *off = xmalloc(s->packets * sizeof *off);
     int64_t *nominal = xmalloc(s->packets * sizeof *nominal);
+    uint32_t *ts_of = xmalloc(s->packets * sizeof *ts_of);
+    sent *plan = NULL;
+    size_t n_plan = 0;
+    size_t cap_plan = 0;
+    size_t change_at = SIZE_MAX; /* plan index of the first packet after --ssrc-change */
     uint64_t gap_samples = 0;
     int64_t gap_ns = 0;
     uint64_t rng_loss = rng_seed(o->seed, s->index, 2);
     uint64_t rng_jit = rng_seed(o->seed, s->index, 3);
     uint64_t rng_pad = rng_seed(o->seed, s->index, 4);
+    uint64_t rng_burst = rng_seed(o->seed, s->index, 7);
+    bool burst_bad = false;
     unsigned rtcp_every = RTCP_PERIOD_MS / s->ptime_ms ? RTCP_PERIOD_MS / s->ptime_ms : 1;
     int16_t *pcm;
     int16_t *dec;
     uint8_t *enc = NULL;
     int64_t prev_t = INT64_MIN;
     uint32_t octets_sent = 0;
+    uint32_t adj = 0; /* --ts-jump and --ts-restart, mod 2^32 */
+    uint64_t order = 0;
     size_t hdr_len = 12 + 4 * (size_t)o->csrc + (o->ext ? 8 : 0);
 
     for (unsigned k = 0; k < s->packets; k++) {
@@ -1361,51 +1915,102 @@ static void stream_generate(gen_ctx *g, stream *s)
             }
         }
     }
-    s->total = off[s->packets - 1] + spp;
-    if ((uint64_t)spp * ch * (c->kind == CODEC_L16 ? 2 : 1) + hdr_len + 8 > MAX_RTP_BYTES) {
-        die("payload of %u samples does not fit in a UDP datagram", spp * ch);
+    /* What the sender puts in the timestamp field. */
+    for (unsigned k = 0; k < s->packets; k++) {
+        bool second = o->ssrc_change_set && k >= o->ssrc_change;
+        uint32_t clock = second ? s->ts1 - (uint32_t)off[o->ssrc_change] : s->ts0;
+        uint32_t real = clock + (uint32_t)off[k];
+        for (unsigned i = 0; i < o->ts_restarts.n; i++) {
+            if (o->ts_restarts.v[i].lo == k) {
+                adj = (uint32_t)o->ts_restarts.v[i].v - real;
+            }
+        }
+        adj += (uint32_t)event_sum(&o->ts_jumps, k);
+        ts_of[k] = real + adj;
+        if (k > 0 && in_list(&o->ts_freeze, k) && in_list(&o->ts_freeze, k - 1)) {
+            ts_of[k] = ts_of[k - 1]; /* on hold: the clock stands still */
+        }
     }
-    pcm = xmalloc(s->total * ch * sizeof *pcm);
-    s->expected = xmalloc(s->total * ch * sizeof *s->expected);
-    make_signal(pcm, s->total, c, s->index, o->seed);
-    if (c->kind == CODEC_L16) {
-        dec = pcm;
-    } else {
-        enc = xmalloc(s->total);
-        dec = xmalloc(s->total * sizeof *dec);
-        g711_roundtrip(c->kind, pcm, s->total, enc, dec);
+    /* The send order: audio packets, comfort noise in the gaps. */
+    for (unsigned k = 0; k < s->packets; k++) {
+        uint64_t step = (uint64_t)c->rate * o->cn_ms / 1000;
+        uint64_t end = o->cn_ms && k + 1 < s->packets ? off[k + 1] : off[k] + spp;
+        if (o->ssrc_change_set && k == o->ssrc_change) {
+            change_at = n_plan;
+        }
+        plan_add(&plan, &n_plan, &cap_plan, (sent){k, false, off[k], nominal[k]});
+        for (uint64_t at = off[k] + spp, j = 0; at < end; at += step, j++) {
+            plan_add(&plan, &n_plan, &cap_plan,
+                     (sent){k, true, at,
+                            nominal[k] + (int64_t)s->ptime_ms * NS_PER_MSEC +
+                                (int64_t)j * o->cn_ms * NS_PER_MSEC});
+        }
     }
 
-    for (unsigned k = 0; k < s->packets; k++) {
-        bool is_lost = lost(o, k, &rng_loss);
-        bool marker = k == 0;
-        uint16_t seq = (uint16_t)(s->seq0 + k);
-        uint32_t ts = (uint32_t)(s->ts0 + off[k]);
+    {
+        uint64_t total = off[s->packets - 1] + spp;
+        if ((uint64_t)spp * ch * (c->kind == CODEC_L16 ? 2 : 1) + hdr_len + 8 > MAX_RTP_BYTES) {
+            die("payload of %u samples does not fit in a UDP datagram", spp * ch);
+        }
+        pcm = xmalloc(total * ch * sizeof *pcm);
+        make_signal(pcm, total, c, s->index, o->seed);
+        if (c->kind == CODEC_L16) {
+            dec = pcm;
+        } else {
+            enc = xmalloc(total);
+            dec = xmalloc(total * sizeof *dec);
+            g711_roundtrip(c->kind, pcm, total, enc, dec);
+        }
+    }
+
+    for (size_t i = 0; i < n_plan; i++) {
+        const sent *sp = &plan[i];
+        unsigned k = sp->k;
+        bool second = i >= change_at;
+        rx_stream *rx = &s->rx[second ? 1 : 0];
+        bool is_lost = false;
+        bool marker = false;
+        uint16_t seq = second ? (uint16_t)(s->seq1 + (i - change_at)) : (uint16_t)(s->seq0 + i);
+        uint32_t ts = ts_of[k] + (uint32_t)(sp->sig - off[k]);
         unsigned pad = 0;
         uint64_t jitter = o->jitter_ms ? rng_next(&rng_jit) % ((uint64_t)o->jitter_ms * 1000) : 0;
-        int64_t t = nominal[k] + (int64_t)jitter * NS_PER_USEC;
-        size_t payload_len = (size_t)spp * ch * (c->kind == CODEC_L16 ? 2 : 1);
+        int64_t t;
+        if (o->jitter_reorder && i < JITTER_REORDER_FROM) {
+            jitter = 0; /* drawn all the same: later packets keep their delays */
+        }
+        t = sp->t_ns + (int64_t)jitter * NS_PER_USEC;
+        size_t payload_len = sp->cn ? 1 : (size_t)spp * ch * (c->kind == CODEC_L16 ? 2 : 1);
         bytes r = {0};
 
-        for (unsigned i = 0; i < o->n_gaps; i++) {
-            marker = marker || o->gaps[i].after + 1 == k;
+        if (!sp->cn) {
+            is_lost = lost(o, k, &rng_loss);
+            if (o->loss_burst && k >= 2) {
+                /* Gilbert-Elliott with a lossless good and a lossy bad state. */
+                double u = rng_unit(&rng_burst);
+                burst_bad = burst_bad ? !(u < o->burst_r) : u < o->burst_p;
+                is_lost = is_lost || burst_bad;
+            }
+            marker = k == 0 || (o->ssrc_change_set && k == o->ssrc_change);
+            for (unsigned j = 0; j < o->n_gaps; j++) {
+                marker = marker || o->gaps[j].after + 1 == k;
+            }
+            if (o->pad && k % 3 == 1) {
+                pad = 1 + (unsigned)(rng_next(&rng_pad) % 8);
+            }
         }
-        if (o->pad && k % 3 == 1) {
-            pad = 1 + (unsigned)(rng_next(&rng_pad) % 8);
-        }
-        if (t <= prev_t) {
+        if (t <= prev_t && !o->jitter_reorder) {
             t = prev_t + NS_PER_USEC; /* jitter never reorders */
         }
         prev_t = t;
 
         /* RFC 3550 section 5.1 fixed header. */
         b_u8(&r, 0x80 | (pad ? 0x20 : 0) | (o->ext ? 0x10 : 0) | o->csrc);
-        b_u8(&r, (marker ? 0x80 : 0) | c->pt);
+        b_u8(&r, (marker ? 0x80 : 0) | (sp->cn ? 13 : c->pt));
         b_u16(&r, seq);
         b_u32(&r, ts);
-        b_u32(&r, s->ssrc);
-        for (unsigned i = 0; i < o->csrc; i++) {
-            b_u32(&r, 0x00C5C000u + s->index * 16 + i);
+        b_u32(&r, rx->ssrc);
+        for (unsigned j = 0; j < o->csrc; j++) {
+            b_u32(&r, 0x00C5C000u + s->index * 16 + j);
         }
         if (o->ext) {
             /* RFC 8285 one-byte form: id 1 (RFC 6464 audio level), 1 byte, pad. */
@@ -1415,9 +2020,11 @@ static void stream_generate(gen_ctx *g, stream *s)
             b_u8(&r, 0x80 | 30);
             b_u16(&r, 0);
         }
-        if (c->kind == CODEC_L16) {
-            for (size_t i = 0; i < (size_t)spp * ch; i++) {
-                b_u16(&r, (uint16_t)pcm[off[k] * ch + i]);
+        if (sp->cn) {
+            b_u8(&r, CN_LEVEL); /* RFC 3389 section 3: the level, no spectrum */
+        } else if (c->kind == CODEC_L16) {
+            for (size_t j = 0; j < (size_t)spp * ch; j++) {
+                b_u16(&r, (uint16_t)pcm[off[k] * ch + j]);
             }
         } else {
             b_put(&r, enc + off[k], spp);
@@ -1429,39 +2036,45 @@ static void stream_generate(gen_ctx *g, stream *s)
         octets_sent += (uint32_t)payload_len;
 
         if (!is_lost) {
-            unsigned copies = in_list(&o->dup, k) ? 2 : 1;
+            int64_t when[2 + MAX_EVENTS];
+            unsigned copies = 0;
+            int64_t t_sent = t + (sp->cn ? 0 : event_sum(&o->delays, k) * NS_PER_MSEC);
+            when[copies++] = t_sent;
+            if (!sp->cn && in_list(&o->dup, k)) {
+                when[copies++] = t_sent + DUP_DELAY_NS;
+            }
+            for (unsigned j = 0; !sp->cn && j < o->dup_delays.n; j++) {
+                if (k >= o->dup_delays.v[j].lo && k <= o->dup_delays.v[j].hi) {
+                    when[copies++] = t_sent + o->dup_delays.v[j].v * NS_PER_MSEC;
+                }
+            }
             for (unsigned d = 0; d < copies; d++) {
-                int64_t td = t + (int64_t)d * DUP_DELAY_NS;
+                int64_t td = when[d];
                 size_t got =
                     emit_udp(g, td, &s->src, &s->dst, s->sport, s->dport, 0xB8, r.p, r.len);
-                s->on_wire++;
+                rx->on_wire++;
                 if (td > s->last_t_ns) {
                     s->last_t_ns = td;
                 }
                 if (got < hdr_len) {
                     continue; /* the RTP header itself was cut: invisible */
                 }
-                if (!s->seen) {
-                    s->seen = true;
-                    s->first_seq = seq;
-                    s->first_off = off[k];
-                }
-                if (off[k] + spp > s->end_off) {
-                    s->end_off = off[k] + spp;
-                }
-                if (got == r.len) {
-                    memcpy(s->expected + off[k] * ch, dec + off[k] * ch,
-                           (size_t)spp * ch * sizeof *dec);
-                }
+                rx_add(rx, &(rx_pkt){td, order++, seq, ts, !sp->cn, got != r.len, sp->sig});
             }
         }
-        if (o->rtcp && k % rtcp_every == 0) {
-            emit_rtcp(g, s, t + NS_PER_MSEC, ts + c->rate / 1000, k + 1, octets_sent);
+        if (!sp->cn && o->rtcp && k % rtcp_every == 0) {
+            emit_rtcp(g, s, rx->ssrc, t + NS_PER_MSEC, ts + c->rate / 1000, (uint32_t)i + 1,
+                      octets_sent);
         }
         free(r.p);
     }
+    for (unsigned i = 0; i < s->n_rx; i++) {
+        model_run(&s->rx[i], c, spp, dec);
+    }
+    free(plan);
     free(off);
     free(nominal);
+    free(ts_of);
     if (dec != pcm) {
         free(dec);
     }
@@ -1683,54 +2296,74 @@ static void write_pcapng(const gen_ctx *g)
 static void write_expected(const gen_options *o, const stream *st, size_t n)
 {
     char path[4096];
+    char stats_path[4096];
     FILE *manifest;
+    FILE *stats;
     if (mkdir(o->expected_dir, 0777) != 0 && errno != EEXIST) {
         die("%s: %s", o->expected_dir, strerror(errno));
     }
     snprintf(path, sizeof path, "%s/streams.txt", o->expected_dir);
+    snprintf(stats_path, sizeof stats_path, "%s/stats.txt", o->expected_dir);
     manifest = fopen(path, "w");
     if (!manifest) {
         die("%s: %s", path, strerror(errno));
+    }
+    stats = fopen(stats_path, "w");
+    if (!stats) {
+        die("%s: %s", stats_path, strerror(errno));
     }
     for (size_t i = 0; i < n; i++) {
         const stream *s = &st[i];
         char src[INET6_ADDRSTRLEN];
         char dst[INET6_ADDRSTRLEN];
-        char name[256];
-        SF_INFO info = {0};
-        SNDFILE *f;
-        sf_count_t frames = (sf_count_t)(s->end_off - s->first_off);
-        if (!s->seen) {
-            continue;
-        }
         addr_text(&s->src, src, sizeof src);
         addr_text(&s->dst, dst, sizeof dst);
-        fprintf(manifest, "%s %u %s %u 0x%08" PRIX32 " %u %u %u %" PRId64 "\n", src, s->sport, dst,
-                s->dport, s->ssrc, s->c.pt, s->on_wire, s->first_seq, (int64_t)frames);
-        snprintf(name, sizeof name, "%s_%u-%s_%u-0x%08" PRIX32 ".wav", src, s->sport, dst, s->dport,
-                 s->ssrc);
-        for (char *p = name; *p; p++) {
-            if (*p == ':') {
-                *p = '-';
+        for (unsigned j = 0; j < s->n_rx; j++) {
+            const rx_stream *r = &s->rx[j];
+            char name[256];
+            char wav[4096];
+            SF_INFO info = {0};
+            SNDFILE *f;
+            sf_count_t frames = (sf_count_t)r->frames;
+            if (r->n_pkts == 0) {
+                continue;
             }
-        }
-        snprintf(path, sizeof path, "%s/%s", o->expected_dir, name);
-        info.samplerate = (int)s->c.rate;
-        info.channels = (int)s->c.channels;
-        info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-        f = sf_open(path, SFM_WRITE, &info);
-        if (!f) {
-            die("%s: %s", path, sf_strerror(NULL));
-        }
-        if (sf_writef_short(f, s->expected + s->first_off * s->c.channels, frames) != frames) {
-            die("%s: %s", path, sf_strerror(f));
-        }
-        if (sf_close(f) != 0) {
-            die("%s: close failed", path);
+            fprintf(manifest, "%s %u %s %u 0x%08" PRIX32 " %u %u %u %" PRId64 "\n", src, s->sport,
+                    dst, s->dport, r->ssrc, s->c.pt, r->on_wire, r->first_seq, (int64_t)frames);
+            fprintf(stats,
+                    "%s %u %s %u 0x%08" PRIX32 " packets=%" PRIu64 " lost=%" PRId64
+                    " duplicates=%" PRIu64 " late=%" PRIu64 " reordered=%" PRIu64
+                    " discontinuities=%" PRIu64 " frames=%" PRIu64 " silence_frames=%" PRIu64 "\n",
+                    src, s->sport, dst, s->dport, r->ssrc, r->packets, r->lost, r->duplicates,
+                    r->late, r->reordered, r->discontinuities, r->frames, r->silence_frames);
+            snprintf(name, sizeof name, "%s_%u-%s_%u-0x%08" PRIX32 ".wav", src, s->sport, dst,
+                     s->dport, r->ssrc);
+            for (char *p = name; *p; p++) {
+                if (*p == ':') {
+                    *p = '-';
+                }
+            }
+            snprintf(wav, sizeof wav, "%s/%s", o->expected_dir, name);
+            info.samplerate = (int)s->c.rate;
+            info.channels = (int)s->c.channels;
+            info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+            f = sf_open(wav, SFM_WRITE, &info);
+            if (!f) {
+                die("%s: %s", wav, sf_strerror(NULL));
+            }
+            if (frames > 0 && sf_writef_short(f, r->out, frames) != frames) {
+                die("%s: %s", wav, sf_strerror(f));
+            }
+            if (sf_close(f) != 0) {
+                die("%s: close failed", wav);
+            }
         }
     }
     if (fclose(manifest) != 0) {
         die("%s: write error", path);
+    }
+    if (fclose(stats) != 0) {
+        die("%s: write error", stats_path);
     }
 }
 
@@ -1779,7 +2412,10 @@ int main(int argc, char **argv)
         write_expected(&o, st, n);
     }
     for (size_t i = 0; i < n; i++) {
-        free(st[i].expected);
+        for (unsigned j = 0; j < st[i].n_rx; j++) {
+            free(st[i].rx[j].pkts);
+            free(st[i].rx[j].out);
+        }
     }
     for (size_t i = 0; i < g.n_frames; i++) {
         free(g.frames[i].data);
@@ -1788,5 +2424,6 @@ int main(int argc, char **argv)
     free(st);
     free(o.loss.v);
     free(o.dup.v);
+    free(o.ts_freeze.v);
     return 0;
 }
