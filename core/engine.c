@@ -69,6 +69,8 @@ void rtpproc_engine_config_init(rtpproc_engine_config *cfg)
     cfg->reorder_packets = 16;
     cfg->reorder_time = 100 * RTPPROC_NS_PER_MSEC;
     cfg->max_gap = 2 * RTPPROC_NS_PER_SEC;
+    cfg->timing = RTPPROC_TIMING_RTP;
+    cfg->jitter_buffer = 50 * RTPPROC_NS_PER_MSEC;
 }
 
 static guint key_hash(gconstpointer p)
@@ -204,6 +206,8 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     m.lost = m.expected - (int64_t)s->packets;
     m.duplicates = s->duplicates;
     m.late = s->late;
+    m.reordered = s->reordered;
+    m.jitter_drops = s->jitter_drops;
     m.truncated = s->truncated;
     m.undecodable = s->undecodable;
     m.discontinuities = s->discontinuities;
@@ -212,6 +216,7 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     m.mean_jitter_ms = rtpproc_jitter_mean_ms(&s->jit);
     m.frames = s->frames;
     m.silence_frames = s->silence_frames;
+    m.concealed_frames = s->concealed_frames;
     for (unsigned i = 0; i < s->ndec; i++) {
         const rp_decoder_slot *d = &s->dec[i];
         m.formats[i] = (rtpproc_stream_format){

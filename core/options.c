@@ -269,6 +269,81 @@ static int set_no_audio(rtpproc_options *o, const char *value, char *why, size_t
     return RTPPROC_OK;
 }
 
+/* rtp | jitter[:MS] | continuous */
+static int set_timing(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    if (g_ascii_strcasecmp(value, "rtp") == 0) {
+        o->engine.timing = RTPPROC_TIMING_RTP;
+        return RTPPROC_OK;
+    }
+    if (g_ascii_strcasecmp(value, "continuous") == 0) {
+        o->engine.timing = RTPPROC_TIMING_CONTINUOUS;
+        return RTPPROC_OK;
+    }
+    if (g_ascii_strncasecmp(value, "jitter", 6) == 0 && (value[6] == '\0' || value[6] == ':')) {
+        rtpproc_time_ns buf = 50 * RTPPROC_NS_PER_MSEC;
+        if (value[6] == ':') {
+            /* The player's buffer is whole milliseconds, 0-500 in its UI;
+             * any non-negative whole number is taken here. */
+            uint32_t ms;
+            if (!parse_u32(value + 7, &ms) || ms > 100000) {
+                set_error(why, whylen,
+                          "expected jitter:MS with MS in whole milliseconds (0-100000)");
+                return RTPPROC_EINVAL;
+            }
+            buf = (rtpproc_time_ns)ms * RTPPROC_NS_PER_MSEC;
+        }
+        o->engine.timing = RTPPROC_TIMING_JITTER;
+        o->engine.jitter_buffer = buf;
+        return RTPPROC_OK;
+    }
+    set_error(why, whylen, "expected rtp, jitter, jitter:MS or continuous");
+    return RTPPROC_EINVAL;
+}
+
+/* PACKETS | DURATION | PACKETS/DURATION: "16", "100ms", "32/200ms" */
+static int set_reorder(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    const char *slash = strchr(value, '/');
+    uint32_t pkts = o->engine.reorder_packets;
+    rtpproc_time_ns t = o->engine.reorder_time;
+    char head[32];
+
+    if (slash != NULL) {
+        size_t n = (size_t)(slash - value);
+        if (n >= sizeof(head))
+            goto bad;
+        memcpy(head, value, n);
+        head[n] = '\0';
+        if (!parse_u32(head, &pkts) || rtpproc_parse_duration(slash + 1, &t) != RTPPROC_OK)
+            goto bad;
+    } else if (!parse_u32(value, &pkts) && rtpproc_parse_duration(value, &t) != RTPPROC_OK) {
+        goto bad;
+    } else if (strpbrk(value, "sm.") == NULL) {
+        t = o->engine.reorder_time; /* a bare number is a packet count */
+    } else {
+        pkts = o->engine.reorder_packets;
+    }
+    if (pkts < 1 || pkts > 1024 || t < 0 || t > 10 * RTPPROC_NS_PER_SEC)
+        goto bad;
+    o->engine.reorder_packets = pkts;
+    o->engine.reorder_time = t;
+    return RTPPROC_OK;
+bad:
+    set_error(why, whylen,
+              "expected PACKETS (1-1024), a DURATION (0-10 s, e.g. 100ms) or PACKETS/DURATION");
+    return RTPPROC_EINVAL;
+}
+
+static int set_plc(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    if (!parse_bool(value, &o->engine.plc)) {
+        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
+        return RTPPROC_EINVAL;
+    }
+    return RTPPROC_OK;
+}
+
 /* Decimal Hz, RTPPROC_RESAMPLE_MIN_RATE..MAX_RATE (include/rtpproc/resample.h). */
 static int set_rate(rtpproc_options *o, const char *value, char *why, size_t whylen)
 {
@@ -289,11 +364,12 @@ static int set_rate(rtpproc_options *o, const char *value, char *why, size_t why
 }
 
 static const opt_def opt_table[] = {
-    {"dir", OPT_STRING, set_dir},      {"timeout", OPT_STRING, set_timeout},
-    {"ssrc", OPT_STRING, set_ssrc},    {"encoding", OPT_STRING, set_encoding},
-    {"pt-map", OPT_STRING, set_ptmap}, {"json", OPT_STRING, set_json},
-    {"force", OPT_FLAG, set_force},    {"no-audio", OPT_FLAG, set_no_audio},
-    {"rate", OPT_STRING, set_rate},
+    {"dir", OPT_STRING, set_dir},       {"timeout", OPT_STRING, set_timeout},
+    {"ssrc", OPT_STRING, set_ssrc},     {"encoding", OPT_STRING, set_encoding},
+    {"pt-map", OPT_STRING, set_ptmap},  {"json", OPT_STRING, set_json},
+    {"force", OPT_FLAG, set_force},     {"no-audio", OPT_FLAG, set_no_audio},
+    {"timing", OPT_STRING, set_timing}, {"reorder", OPT_STRING, set_reorder},
+    {"plc", OPT_FLAG, set_plc},         {"rate", OPT_STRING, set_rate},
 };
 
 void rtpproc_options_init(rtpproc_options *o)

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <spandsp.h>
+
 #include "events.h"
 #include "stream.h"
 
@@ -147,46 +149,86 @@ static uint64_t arrival_frames(rtpproc_time_ns from, rtpproc_time_ns to, uint32_
     return (uint64_t)((double)(to - from) * rate / (double)RTPPROC_NS_PER_SEC + 0.5);
 }
 
-/*
- * Places one decodable audio packet. `ext` is its extended timestamp.
- * Position = base_frame + (ext - base_ext_ts) * rate / clock. A forward jump
- * that arrival time confirms (DTX, silence suppression) becomes silence; a
- * jump that arrival time contradicts by more than max_gap, or a packet that
- * would land wholly in the past (backward jump, frozen timestamps, restart
- * at 0), is a discontinuity: the timeline is re-anchored at arrival time.
- */
-static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
-                       int64_t ext)
+/* Longest concealment of one loss (--plc); the rest of a longer gap is
+ * silence: concealment of longer losses only drones on. */
+#define RP_PLC_MAX_MS 500
+
+/* Writes `frames` of silence, or of concealment (up to RP_PLC_MAX_MS) when
+ * `conceal` is set: the codec's own, else spandsp's PLC for mono audio. */
+static int write_gap(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uint64_t frames,
+                     bool conceal)
 {
     const rtpproc_codec *c = d->spec.codec;
-    uint32_t rate = d->spec.sample_rate;
+    unsigned ch = d->spec.channels;
+    uint64_t left = frames;
+    int rc;
+
+    if (conceal && s->sink != NULL && s->sink->fmt.encoding == RTPPROC_NATIVE_NONE &&
+        (c->conceal != NULL || (s->plc != NULL && ch == 1))) {
+        uint64_t budget = (uint64_t)d->spec.sample_rate * RP_PLC_MAX_MS / 1000;
+        size_t chunk = s->audio_frames > 0 ? (size_t)s->audio_frames : 160;
+        if ((rc = ensure_pcm(sh, chunk * ch)) < 0)
+            return rc;
+        while (left > 0 && budget > 0) {
+            size_t want = (size_t)(left < chunk ? left : chunk);
+            if (want > budget)
+                want = (size_t)budget;
+            long got;
+            if (c->conceal != NULL)
+                got = c->conceal(d->state, &d->spec, sh->pcm, want);
+            else
+                got = plc_fillin((plc_state_t *)s->plc, sh->pcm, (int)want);
+            if (got <= 0)
+                break;
+            if ((uint64_t)got > want)
+                got = (long)want;
+            if ((rc = s->sink->ops->write_pcm(s->sink, sh->pcm, (size_t)got)) < 0)
+                return sink_failed(sh, s, rc);
+            left -= (uint64_t)got;
+            budget -= (uint64_t)got;
+            s->concealed_frames += (uint64_t)got;
+        }
+    }
+    s->silence_frames += left;
+    if (left > 0 && s->sink != NULL && (rc = s->sink->ops->write_silence(s->sink, left)) < 0)
+        return sink_failed(sh, s, rc);
+    return 0;
+}
+
+/* Writes `n` decoded frames (in sh->pcm) from frame `skip` on. */
+static int write_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
+                       size_t n, size_t skip)
+{
+    const rtpproc_codec *c = d->spec.codec;
     unsigned ch = d->spec.channels;
     int rc;
 
-    if (s->sink == NULL && !s->have_audio) {
-        if (s->sink_failed)
-            return 0;
-        rc = open_sink(sh, s, d);
-        if (rc < 0)
-            return rc;
-    }
-    if (s->out_clock != d->spec.clock_rate ||
-        (s->sink != NULL && (s->sink->fmt.sample_rate != rate || s->sink->fmt.channels != ch))) {
-        /* One recording has one rate; resampling is a later option. */
-        s->note = RTPPROC_NOTE_RATE_CHANGE;
-        s->undecodable++;
+    if (s->plc != NULL && ch == 1)
+        plc_rx((plc_state_t *)s->plc, sh->pcm, (int)n); /* the history PLC extrapolates from */
+    if (s->sink == NULL || skip >= n)
         return 0;
+    if (s->sink->fmt.encoding != RTPPROC_NATIVE_NONE && s->sink->fmt.encoding == c->native &&
+        s->sink->ops->write_native != NULL) {
+        /* G.711 stored as it came: no transcoding, one byte per sample. */
+        rc = s->sink->ops->write_native(s->sink, p->payload + skip * ch, n - skip);
+    } else {
+        rc = s->sink->ops->write_pcm(s->sink, sh->pcm + skip * ch, n - skip);
     }
+    return rc < 0 ? sink_failed(sh, s, rc) : 0;
+}
 
-    size_t max_frames = c->max_frames(&d->spec, p->payload_len);
-    if ((rc = ensure_pcm(sh, max_frames * ch)) < 0)
-        return rc;
-    long n = c->decode(d->state, &d->spec, p->payload, p->payload_len, sh->pcm, max_frames);
-    if (n <= 0) {
-        s->undecodable++;
-        return 0;
-    }
-
+/*
+ * RTP timing. Position = base_frame + (ext - base_ext_ts) * rate / clock.
+ * A forward jump that arrival time confirms (DTX, silence suppression)
+ * becomes silence (or concealment, for a loss with --plc); a jump that
+ * arrival time contradicts by more than max_gap, or a packet that would
+ * land wholly in the past (backward jump, frozen timestamps, restart at
+ * 0), is a discontinuity: the timeline is re-anchored at arrival time.
+ */
+static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
+                     int64_t ext, long n, bool loss)
+{
+    uint32_t rate = d->spec.sample_rate;
     int64_t rel = ext - s->base_ext_ts;
     int64_t pos = (int64_t)s->base_frame + rel * (int64_t)rate / (int64_t)d->spec.clock_rate;
     uint64_t written = s->frames;
@@ -195,6 +237,7 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
     uint64_t arr = arrival_frames(ref_arrival, p->arrival, rate);
     uint64_t tolerance = (uint64_t)((double)sh->cfg->max_gap * rate / RTPPROC_NS_PER_SEC);
     uint64_t skip = 0;
+    int rc;
 
     if (pos > (int64_t)written) {
         uint64_t gap = (uint64_t)pos - written;
@@ -221,25 +264,110 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
     s->have_audio = true;
     s->audio_arrival = p->arrival;
     s->audio_frames = (uint64_t)n;
-    s->silence_frames += (uint64_t)pos - written;
     s->frames = (uint64_t)pos + (uint64_t)n - skip;
-    if (s->sink == NULL)
+    if ((uint64_t)pos > written &&
+        (rc = write_gap(sh, s, d, (uint64_t)pos - written, loss && sh->cfg->plc)) < 0)
+        return rc;
+    return write_audio(sh, s, d, p, (size_t)n, (size_t)skip);
+}
+
+/*
+ * JITTER and CONTINUOUS: the Wireshark 4.0 RTP player's decode loop
+ * (RtpAudioStream::decodeAudio; wireshark-notes.md 2.3), reproduced with
+ * its arithmetic, so that the recording is what the player exports:
+ * rtp_time and arrive_time in seconds from the stream's start; a packet
+ * whose arrival disagrees with its timestamp by more than the buffer is a
+ * "jitter drop" that the player still writes, resyncing after a silence
+ * of more than two packet periods; otherwise the timestamp step minus the
+ * previous packet's length becomes silence, truncated to an int as the
+ * player does. CONTINUOUS writes no silence at all.
+ */
+static int place_player(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
+                        int64_t ext, long n)
+{
+    const rtpproc_codec *c = d->spec.codec;
+    double rate = (double)d->spec.sample_rate;
+    int64_t silence = 0;
+    int rc;
+
+    /* The player skips G.711 payloads of one byte ("probably a silence
+     * packet"): nothing written, no state change. */
+    if (c->native != RTPPROC_NATIVE_NONE && p->payload_len == 1)
         return 0;
-    if ((uint64_t)pos > written) {
-        rc = s->sink->ops->write_silence(s->sink, (uint64_t)pos - written);
-        if (rc < 0)
-            return sink_failed(sh, s, rc);
-    }
-    if (s->sink->fmt.encoding != RTPPROC_NATIVE_NONE && s->sink->fmt.encoding == c->native &&
-        s->sink->ops->write_native != NULL) {
-        /* G.711 stored as it came: no transcoding, one byte per sample. */
-        rc = s->sink->ops->write_native(s->sink, p->payload + skip * ch, (size_t)n - skip);
+    double rtp_time = (double)(ext - s->pl_start_ts) / (double)d->spec.clock_rate;
+    double arrive_offset = (double)(p->arrival - s->first_arrival) / (double)RTPPROC_NS_PER_SEC;
+    double arrive_time = arrive_offset - s->pl_start_time;
+    double buffer_ms = (double)sh->cfg->jitter_buffer / (double)RTPPROC_NS_PER_MSEC;
+
+    if (sh->cfg->timing == RTPPROC_TIMING_JITTER &&
+        (arrive_time > rtp_time ? arrive_time - rtp_time : rtp_time - arrive_time) * 1000 >
+            buffer_ms) {
+        s->jitter_drops++;
+        if (rtp_time - s->pl_rtp_time_prev > s->pl_pack_period * 2) {
+            silence =
+                (int64_t)((arrive_time - s->pl_arrive_prev) * rate - (double)s->pl_prev_samples);
+            s->pl_prev_samples = 0;
+            s->pl_start_ts = ext;
+            s->pl_start_time = arrive_offset;
+            s->pl_rtp_time_prev = 0;
+        }
     } else {
-        rc = s->sink->ops->write_pcm(s->sink, sh->pcm + skip * ch, (size_t)n - skip);
+        if (sh->cfg->timing == RTPPROC_TIMING_JITTER)
+            silence = (int)((rtp_time - s->pl_rtp_time_prev) * rate - (double)s->pl_prev_samples);
+        s->pl_rtp_time_prev = rtp_time;
+        s->pl_pack_period = (double)n / rate;
+        s->pl_prev_samples = n;
+        s->pl_arrive_prev = arrive_time;
     }
-    if (rc < 0)
-        return sink_failed(sh, s, rc);
-    return 0;
+    s->have_audio = true;
+    s->audio_arrival = p->arrival;
+    s->audio_frames = (uint64_t)n;
+    if (silence > 0) {
+        s->frames += (uint64_t)silence;
+        if ((rc = write_gap(sh, s, d, (uint64_t)silence, false)) < 0)
+            return rc;
+    }
+    s->frames += (uint64_t)n;
+    return write_audio(sh, s, d, p, (size_t)n, 0);
+}
+
+/* Decodes one audio packet and places it by the timing mode. */
+static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
+                       int64_t ext, bool loss)
+{
+    const rtpproc_codec *c = d->spec.codec;
+    uint32_t rate = d->spec.sample_rate;
+    unsigned ch = d->spec.channels;
+    int rc;
+
+    if (s->sink == NULL && !s->have_audio) {
+        if (s->sink_failed)
+            return 0;
+        rc = open_sink(sh, s, d);
+        if (rc < 0)
+            return rc;
+        if (sh->cfg->plc && c->conceal == NULL && ch == 1 && s->plc == NULL)
+            s->plc = plc_init(NULL); /* NULL (no memory): losses stay silent */
+    }
+    if (s->out_clock != d->spec.clock_rate ||
+        (s->sink != NULL && (s->sink->fmt.sample_rate != rate || s->sink->fmt.channels != ch))) {
+        /* One recording has one rate; resampling is a later option. */
+        s->note = RTPPROC_NOTE_RATE_CHANGE;
+        s->undecodable++;
+        return 0;
+    }
+
+    size_t max_frames = c->max_frames(&d->spec, p->payload_len);
+    if ((rc = ensure_pcm(sh, max_frames * ch)) < 0)
+        return rc;
+    long n = c->decode(d->state, &d->spec, p->payload, p->payload_len, sh->pcm, max_frames);
+    if (n <= 0) {
+        s->undecodable++;
+        return 0;
+    }
+    if (sh->cfg->timing == RTPPROC_TIMING_RTP)
+        return place_rtp(sh, s, d, p, ext, n, loss);
+    return place_player(sh, s, d, p, ext, n);
 }
 
 /* A packet leaves the reorder window in sequence order. */
@@ -253,6 +381,7 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         s->base_ext_ts = ext;
         s->base_frame = 0;
         s->first_ext_ts = ext;
+        s->pl_start_ts = ext; /* the player counts from the first packet, any PT */
     } else {
         /* Timestamps extend by the signed 32-bit step, so a wrap at 2^32
          * is an ordinary step (0xFFFFFF60 -> 0x00000000 is +160). */
@@ -260,6 +389,10 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     }
     s->last_ts = p->ts;
     s->ext_ts = ext;
+    /* Sequence numbers missing before this packet: a loss, not a DTX gap. */
+    bool loss = s->have_rel_seq && (uint16_t)(p->seq - s->last_rel_seq) != 1;
+    s->have_rel_seq = true;
+    s->last_rel_seq = p->seq;
 
     rp_decoder_slot *d = rp_playout_format(sh, s, p->pt);
     if (d == NULL || d->spec.codec == NULL) {
@@ -276,7 +409,7 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         return 0; /* counted on arrival; cut audio is not decoded */
     if (s->note == RTPPROC_NOTE_NO_CODEC)
         s->note = RTPPROC_NOTE_NONE;
-    return place_audio(sh, s, d, p, ext);
+    return place_audio(sh, s, d, p, ext, loss);
 }
 
 static void mark_released(rp_stream *s, int64_t ext)
@@ -421,6 +554,9 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         s->max_ext_seq = ext;
         ahead = 0;
     }
+    /* Arrived after a higher sequence number: reordered (RFC 3550 A.1
+     * does not count these; they are placed, unless late or duplicate). */
+    bool behind = ext < s->max_ext_seq;
     if (ext > s->max_ext_seq)
         s->max_ext_seq = ext;
 
@@ -431,6 +567,9 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
             s->late++;
         return 0;
     }
+    if (behind && !(s->ring != NULL && slot_of(s, window, ext)->used &&
+                    slot_of(s, window, ext)->ext_seq == ext))
+        s->reordered++;
     if (ahead == 0) {
         mark_released(s, ext);
         if ((rc = release(sh, s, p)) < 0)
@@ -508,6 +647,9 @@ void rp_playout_free(rp_stream *s)
             s->dec[i].spec.codec->destroy(s->dec[i].state);
     }
     s->ndec = 0;
+    if (s->plc != NULL)
+        plc_free((plc_state_t *)s->plc);
+    s->plc = NULL;
     free(s->ring);
     free(s->slab);
     free(s->file);

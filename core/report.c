@@ -95,6 +95,12 @@ static const char *source_name(enum rtpproc_pt_source src)
     }
 }
 
+/* Milliseconds of `frames` at `rate` (0 without a rate). */
+static double frames_ms(uint64_t frames, uint32_t rate)
+{
+    return rate > 0 ? (double)frames * 1000.0 / rate : 0.0;
+}
+
 /* Formats a double with %.3f in the C locale. */
 static const char *fmt3(char *buf, size_t len, double v)
 {
@@ -149,13 +155,15 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
                          GString *out)
 {
     GString *pl = g_string_new(NULL);
-    char a[RTPPROC_ADDRSTRLEN], b[RTPPROC_ADDRSTRLEN], d1[32], d2[32], d3[32], pct[32];
+    char a[RTPPROC_ADDRSTRLEN], b[RTPPROC_ADDRSTRLEN], d1[32], d2[32], d3[32], d4[32], pct[32];
 
     g_string_append(out, "========================= RTP Streams ========================\n");
-    g_string_append_printf(out, "%15s %5s %15s %5s %10s %16s %6s %14s %5s %13s %14s %15s %s\n",
+    g_string_append_printf(out,
+                           "%15s %5s %15s %5s %10s %16s %6s %14s %5s %5s %5s %13s %14s %15s "
+                           "%11s %4s %s\n",
                            "Src addr", "Port", "Dst addr", "Port", "SSRC", "Payload", "Pkts",
-                           "Lost", "Dups", "Max Delta(ms)", "Max Jitter(ms)", "Mean Jitter(ms)",
-                           "File");
+                           "Lost", "Dups", "Late", "Reord", "Max Delta(ms)", "Max Jitter(ms)",
+                           "Mean Jitter(ms)", "Silence(ms)", "Disc", "File");
     for (size_t i = 0; i < n; i++) {
         const rtpproc_stream_summary *m = &s[i];
         g_string_truncate(pl, 0);
@@ -168,12 +176,14 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
         const char *note = note_for(m, nb, sizeof(nb));
         g_string_append_printf(
             out,
-            "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64
-            " %13s %14s %15s %s%s%s%s\n",
+            "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64 " %5" PRIu64 " %5" PRIu64
+            " %13s %14s %15s %11s %4" PRIu64 " %s%s%s%s\n",
             rtpproc_addr_format(&m->flow.src, a, sizeof(a)), m->flow.sport,
             rtpproc_addr_format(&m->flow.dst, b, sizeof(b)), m->flow.dport, m->ssrc, pl->str,
-            m->packets, lost, m->duplicates, fmt3(d1, sizeof(d1), m->max_delta_ms),
-            fmt3(d2, sizeof(d2), m->max_jitter_ms), fmt3(d3, sizeof(d3), m->mean_jitter_ms),
+            m->packets, lost, m->duplicates, m->late, m->reordered,
+            fmt3(d1, sizeof(d1), m->max_delta_ms), fmt3(d2, sizeof(d2), m->max_jitter_ms),
+            fmt3(d3, sizeof(d3), m->mean_jitter_ms),
+            fmt3(d4, sizeof(d4), frames_ms(m->silence_frames, m->sample_rate)), m->discontinuities,
             m->file ? m->file : "-", note ? " (" : "", note ? note : "", note ? ")" : "");
         text_events(m, out);
     }
@@ -301,21 +311,26 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
         json_string(out, m->codec);
         json_time(out, "start", m->first_ts);
         json_time(out, "end", m->last_ts);
-        g_string_append_printf(out,
-                               ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64 ",\"lost\":%" PRId64
-                               ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64
-                               ",\"truncated\":%" PRIu64 ",\"undecodable\":%" PRIu64
-                               ",\"first_seq\":%u,\"last_seq\":%u",
-                               m->packets, m->expected, m->lost, m->duplicates, m->late,
-                               m->truncated, m->undecodable, m->first_seq, m->last_seq);
+        g_string_append_printf(
+            out,
+            ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64 ",\"lost\":%" PRId64
+            ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64 ",\"truncated\":%" PRIu64
+            ",\"undecodable\":%" PRIu64 ",\"first_seq\":%u,\"last_seq\":%u,\"reordered\":%" PRIu64
+            ",\"jitter_drops\":%" PRIu64,
+            m->packets, m->expected, m->lost, m->duplicates, m->late, m->truncated, m->undecodable,
+            m->first_seq, m->last_seq, m->reordered, m->jitter_drops);
         json_double(out, "max_delta_ms", m->max_delta_ms, "%.3f");
         json_double(out, "max_jitter_ms", m->max_jitter_ms, "%.3f");
         json_double(out, "mean_jitter_ms", m->mean_jitter_ms, "%.3f");
-        g_string_append_printf(
-            out,
-            ",\"sample_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64 ",\"silence_frames\":%" PRIu64
-            ",\"discontinuities\":%" PRIu64 ",\"file\":",
-            m->sample_rate, m->channels, m->frames, m->silence_frames, m->discontinuities);
+        g_string_append_printf(out,
+                               ",\"sample_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64
+                               ",\"silence_frames\":%" PRIu64 ",\"discontinuities\":%" PRIu64,
+                               m->sample_rate, m->channels, m->frames, m->silence_frames,
+                               m->discontinuities);
+        json_double(out, "silence_ms", frames_ms(m->silence_frames, m->sample_rate), "%.3f");
+        g_string_append_printf(out, ",\"concealed_frames\":%" PRIu64, m->concealed_frames);
+        json_double(out, "concealed_ms", frames_ms(m->concealed_frames, m->sample_rate), "%.3f");
+        g_string_append(out, ",\"file\":");
         json_string(out, m->file);
         g_string_append(out, ",\"formats\":[");
         for (unsigned f = 0; f < m->nformats && f < RTPPROC_MAX_FORMATS; f++) {

@@ -64,6 +64,7 @@ typedef struct rp_stream {
     unsigned first_pt;
     uint64_t packets;
     uint64_t duplicates, late, truncated, undecodable, discontinuities;
+    uint64_t reordered, jitter_drops;
     rtpproc_seq_state seq;
     rtpproc_jitter_state jit;
     unsigned jit_pt;    /* PT whose clock is in jit_clock, or RP_NO_PT */
@@ -90,6 +91,18 @@ typedef struct rp_stream {
     rtpproc_time_ns audio_arrival; /* arrival of the last written audio packet */
     uint64_t audio_frames;         /* its decoded length */
     uint64_t silence_frames;
+    uint64_t concealed_frames;
+    bool have_rel_seq;     /* last_rel_seq is set */
+    uint16_t last_rel_seq; /* seq of the last released packet (loss vs DTX gaps) */
+    void *plc; /* spandsp plc_state_t for codecs without their own (--plc) */
+
+    /* Wireshark RTP player emulation (JITTER/CONTINUOUS; playout.c) */
+    int64_t pl_start_ts;      /* extended ts the player's rtp_time counts from */
+    double pl_start_time;     /* arrival offset its arrive_time counts from */
+    double pl_rtp_time_prev;  /* rtp_time of the last packet of the normal branch */
+    double pl_arrive_prev;    /* its arrive_time */
+    double pl_pack_period;    /* its length in seconds */
+    int64_t pl_prev_samples;  /* its length in samples */
     rp_decoder_slot dec[RP_MAX_DECODERS];
     unsigned ndec;
     uint32_t out_clock; /* clock rate of the recording's codec */

@@ -148,6 +148,18 @@ static void usage(FILE *out)
           "  --pt-map MAP      payload types: PT=name[/rate[/channels]], comma separated,\n"
           "                    e.g. 96=L16/16000/2,97=PCMU; may be repeated\n"
           "\n"
+          "Timeline:\n"
+          "  --timing MODE     rtp (default): audio placed by RTP timestamp, losses and\n"
+          "                    pauses as silence, contradicted jumps re-anchored;\n"
+          "                    jitter[:MS]: the Wireshark RTP player's Jitter Buffer mode\n"
+          "                    (MS default 50); continuous: the player's Uninterrupted\n"
+          "                    mode, payloads back to back without silence\n"
+          "  --reorder WIN     reorder window: PACKETS, a DURATION or PACKETS/DURATION\n"
+          "                    (default 16/100ms); later packets are counted late\n"
+          "  --plc             conceal losses (codec PLC: Opus, G.729, AMR, iLBC, G.723.1,\n"
+          "                    Speex; spandsp PLC for the others) instead of silence, up\n"
+          "                    to 500 ms per loss; rtp timing, PCM output\n"
+          "\n"
           "  -h, --help        this help\n"
           "  -V, --version     version of rtpproc, libpcap and libsndfile\n"
           "\n"
@@ -181,6 +193,9 @@ static const struct option long_options[] = {
     {"force", no_argument, NULL, LONG_ONLY},
     {"no-audio", no_argument, NULL, LONG_ONLY},
     {"rate", required_argument, NULL, LONG_ONLY},
+    {"timing", required_argument, NULL, LONG_ONLY},
+    {"reorder", required_argument, NULL, LONG_ONLY},
+    {"plc", no_argument, NULL, LONG_ONLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},

@@ -18,6 +18,19 @@
 extern "C" {
 #endif
 
+/*
+ * Where decoded audio goes on a stream's timeline (design.md section 4).
+ * RTP: by RTP timestamp, exactly; losses and DTX gaps become silence,
+ * contradicted jumps are re-anchored at arrival time. JITTER and
+ * CONTINUOUS reproduce the Wireshark 4.0 RTP player's "Jitter Buffer" and
+ * "Uninterrupted" modes (docs/stream-statistics.md, "Timing modes").
+ */
+enum rtpproc_timing {
+    RTPPROC_TIMING_RTP = 0,
+    RTPPROC_TIMING_JITTER,
+    RTPPROC_TIMING_CONTINUOUS,
+};
+
 typedef struct rtpproc_engine_config {
     rtpproc_time_ns idle_timeout; /* capture time without packets that closes a stream (5 s) */
     bool ssrc_filter_set;         /* keep only streams with this SSRC */
@@ -32,6 +45,9 @@ typedef struct rtpproc_engine_config {
     rtpproc_time_ns reorder_time;   /* reorder window in capture time (100 ms) */
     rtpproc_time_ns max_gap;        /* a timestamp jump beyond the arrival gap by more
                                        than this is a discontinuity (2 s) */
+    enum rtpproc_timing timing;     /* RTP by default */
+    rtpproc_time_ns jitter_buffer;  /* JITTER mode's buffer (50 ms, as the player) */
+    bool plc;                       /* conceal losses instead of silence (RTP mode) */
     rtpproc_sink_open_fn sink_open; /* NULL: no recordings (statistics only) */
     void *sink_userdata;
 } rtpproc_engine_config;
@@ -136,15 +152,18 @@ typedef struct rtpproc_stream_summary {
     uint32_t first_seq, last_seq; /* first packet's seq; highest extended seq mod 2^16 */
     int64_t expected;             /* RFC 3550 A.3 */
     int64_t lost;                 /* expected - packets (negative with duplicates) */
-    uint64_t duplicates;
-    uint64_t late;            /* arrived after their place was written; dropped */
+    uint64_t duplicates;    uint64_t late;                /* arrived after their place was written; dropped */
+    uint64_t reordered;           /* arrived after a higher sequence number, placed */
+    uint64_t jitter_drops;        /* JITTER mode: outside the buffer (still written, as
+                                     the player does) */
     uint64_t truncated;       /* payload cut by snaplen: counted, not decoded */
     uint64_t undecodable;     /* payloads the codec rejected */
     uint64_t discontinuities; /* timestamp jumps re-anchored at arrival time */
     double max_delta_ms;
     double max_jitter_ms, mean_jitter_ms;
     uint64_t frames;         /* frames in the recording (audio + silence) */
-    uint64_t silence_frames; /* inserted for losses and gaps */
+    uint64_t silence_frames;      /* inserted for losses and gaps */
+    uint64_t concealed_frames;    /* --plc: concealment instead of silence for losses */
     uint32_t sample_rate;
     unsigned channels;
     rtpproc_stream_format formats[RTPPROC_MAX_FORMATS]; /* PTs resolved, first met first */

@@ -106,13 +106,21 @@ static rtpproc_engine *eng;
 static uint8_t pktbuf[2048];
 static const int64_t MS = 1000000;
 
-static rtpproc_engine *make_engine(void)
+static rtpproc_engine *make_engine_timing(enum rtpproc_timing timing, int64_t jitter_ms, bool plc)
 {
     rtpproc_engine_config cfg;
     rtpproc_engine_config_init(&cfg);
     cfg.sink_open = cap_open;
+    cfg.timing = timing;
+    cfg.jitter_buffer = jitter_ms * MS;
+    cfg.plc = plc;
     caps_reset();
     return rtpproc_engine_new(&cfg);
+}
+
+static rtpproc_engine *make_engine(void)
+{
+    return make_engine_timing(RTPPROC_TIMING_RTP, 50, false);
 }
 
 /* Feeds one PCMA packet of `n` bytes, all equal to `fill`, from 10.0.0.1:4000
@@ -433,8 +441,8 @@ static void test_engine_truncated_payload_not_decoded(void)
         memset(&d, 0, sizeof(d));
         d.ts = 1700000000LL * 1000000000LL + i * 20 * MS;
         d.flow.src.family = d.flow.dst.family = 4;
-        memcpy(pktbuf, (const uint8_t[]){0x80, 8, 0, (uint8_t)i, 0, 0, 0, (uint8_t)(i * 160), 0,
-                                         0, 0, 7},
+        memcpy(pktbuf,
+               (const uint8_t[]){0x80, 8, 0, (uint8_t)i, 0, 0, 0, (uint8_t)(i * 160), 0, 0, 0, 7},
                12);
         memset(pktbuf + 12, A_POS, 160);
         d.payload = pktbuf;
@@ -471,6 +479,125 @@ static void test_engine_ssrc_flood_is_bounded(void)
     done();
 }
 
+/* 20 ms packets 0..n-1 except `lost` (-1: none), each on time. */
+static void feed_run(unsigned n, int lost)
+{
+    for (unsigned i = 0; i < n; i++)
+        if ((int)i != lost)
+            feed((uint16_t)(1 + i), 160 * i, 20 * (int64_t)i, A_POS);
+}
+
+static void test_engine_reordered_packets_are_counted_and_placed(void)
+{
+    eng = make_engine();
+    feed(1, 0, 0, A_POS);
+    feed(2, 160, 20, A_POS);
+    feed(4, 480, 40, A_NEG); /* arrives before 3 */
+    feed(3, 320, 45, A_NEG);
+    feed(5, 640, 80, A_POS);
+    rtpproc_engine_finish(eng);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->reordered, 1);
+    CU_ASSERT_EQUAL(s->late, 0);
+    CU_ASSERT_EQUAL(s->silence_frames, 0);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    assert_span(caps[0], 320, 320, -8);
+    done();
+}
+
+/* The player's Uninterrupted mode: payloads back to back, no silence. */
+static void test_engine_continuous_closes_gaps(void)
+{
+    eng = make_engine_timing(RTPPROC_TIMING_CONTINUOUS, 50, false);
+    feed_run(10, 4);
+    /* A pause of 2 s (DTX): no silence either. */
+    feed(11, 160 * 10 + 16000, 200 + 2000, A_NEG);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_EQUAL(caps[0]->n, 10 * 160);
+    assert_span(caps[0], 0, 9 * 160, 8);
+    assert_span(caps[0], 9 * 160, 160, -8);
+    CU_ASSERT_EQUAL(only_summary()->silence_frames, 0);
+    done();
+}
+
+/*
+ * The player's Jitter Buffer mode computes silence in floating point and
+ * truncates it (wireshark-notes.md 6): losing the packet at ts 2240 between
+ * ts 2080 and 2400 gives (int)((0.3 - 0.26) * 8000 - 160) = 159 samples,
+ * one less than the exact 160 that --timing rtp writes.
+ */
+static void test_engine_jitter_mode_truncates_like_the_player(void)
+{
+    eng = make_engine_timing(RTPPROC_TIMING_JITTER, 50, false);
+    feed_run(20, 14);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_EQUAL(caps[0]->n, 20 * 160 - 1);
+    CU_ASSERT_EQUAL(only_summary()->silence_frames, 159);
+    CU_ASSERT_EQUAL(only_summary()->jitter_drops, 0);
+    done();
+
+    eng = make_engine();
+    feed_run(20, 14);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL(caps[0]->n, 20 * 160);
+    done();
+}
+
+/* Arrival 80 ms late against the timestamps: a jitter drop that the player
+ * still writes; with a pause of more than two packets before it, the
+ * player resyncs on arrival time. */
+static void test_engine_jitter_mode_drop_and_resync(void)
+{
+    eng = make_engine_timing(RTPPROC_TIMING_JITTER, 50, false);
+    feed_run(5, -1);
+    /* ts says +60 ms after packet 4, arrival says +140 ms */
+    feed(6, 160 * 4 + 480, 80 + 140, A_NEG);
+    rtpproc_engine_finish(eng);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->jitter_drops, 1);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    /* resync silence = (arrive_time - arrive_prev) * 8000 - 160 = 0.14 * 8000 - 160 */
+    CU_ASSERT_EQUAL(caps[0]->n, 5 * 160 + 960 + 160);
+    assert_span(caps[0], 5 * 160 + 960, 160, -8);
+    done();
+
+    /* A buffer larger than the disagreement: the timestamp decides. */
+    eng = make_engine_timing(RTPPROC_TIMING_JITTER, 100, false);
+    feed_run(5, -1);
+    feed(6, 160 * 4 + 480, 80 + 140, A_NEG);
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL(only_summary()->jitter_drops, 0);
+    CU_ASSERT_EQUAL(caps[0]->n, 5 * 160 + 320 + 160);
+    done();
+}
+
+/* --plc: a loss is concealed (spandsp PLC for G.711), a DTX gap is not. */
+static void test_engine_plc_conceals_losses_only(void)
+{
+    eng = make_engine_timing(RTPPROC_TIMING_RTP, 50, true);
+    /* A periodic signal, so that PLC has a pitch to repeat. */
+    for (unsigned i = 0; i < 10; i++) {
+        if (i == 6)
+            continue;
+        feed((uint16_t)(1 + i), 160 * i, 20 * (int64_t)i, (i & 1) ? A_NEG : A_POS);
+    }
+    /* DTX: 1 s pause, seq contiguous. */
+    feed(11, 160 * 10 + 8000, 200 + 1000, A_POS);
+    rtpproc_engine_finish(eng);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->concealed_frames, 160);
+    CU_ASSERT_EQUAL(s->silence_frames, 8000);
+    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    size_t nonzero = 0;
+    for (size_t i = 6 * 160; i < 7 * 160; i++)
+        nonzero += caps[0]->pcm[i] != 0;
+    CU_ASSERT(nonzero > 0);
+    assert_span(caps[0], 10 * 160, 8000, 0);
+    done();
+}
+
 CU_pSuite rtpproc_test_engine_suite(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
@@ -483,6 +610,14 @@ CU_pSuite rtpproc_test_engine_suite(void)
         !CU_add_test(s, "a single packet makes no stream",
                      test_engine_single_packet_makes_no_stream) ||
         !CU_add_test(s, "a lost packet becomes silence", test_engine_loss_becomes_silence) ||
+        !CU_add_test(s, "reordered packets are counted and placed",
+                     test_engine_reordered_packets_are_counted_and_placed) ||
+        !CU_add_test(s, "continuous timing closes gaps", test_engine_continuous_closes_gaps) ||
+        !CU_add_test(s, "jitter timing truncates like the player",
+                     test_engine_jitter_mode_truncates_like_the_player) ||
+        !CU_add_test(s, "jitter timing drops and resyncs",
+                     test_engine_jitter_mode_drop_and_resync) ||
+        !CU_add_test(s, "--plc conceals losses only", test_engine_plc_conceals_losses_only) ||
         !CU_add_test(s, "a duplicate is dropped", test_engine_duplicate_dropped) ||
         !CU_add_test(s, "seq and ts wrap are seamless", test_engine_seq_and_ts_wrap) ||
         !CU_add_test(s, "reordering within the window is repaired",

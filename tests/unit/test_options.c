@@ -397,6 +397,55 @@ static void test_duration_grammar_and_limits(void)
 
 CU_pSuite rtpproc_test_options_suite(void);
 
+static void test_options_timing_reorder_plc(void)
+{
+    rtpproc_options o;
+    rtpproc_options_init(&o);
+    CU_ASSERT_EQUAL(o.engine.timing, RTPPROC_TIMING_RTP);
+    expect_ok(&o, "timing", "continuous");
+    CU_ASSERT_EQUAL(o.engine.timing, RTPPROC_TIMING_CONTINUOUS);
+    expect_ok(&o, "timing", "jitter");
+    CU_ASSERT_EQUAL(o.engine.timing, RTPPROC_TIMING_JITTER);
+    CU_ASSERT_EQUAL(o.engine.jitter_buffer, 50 * RTPPROC_NS_PER_MSEC);
+    expect_ok(&o, "timing", "JITTER:20");
+    CU_ASSERT_EQUAL(o.engine.jitter_buffer, 20 * RTPPROC_NS_PER_MSEC);
+    expect_ok(&o, "timing", "rtp");
+    CU_ASSERT_EQUAL(o.engine.timing, RTPPROC_TIMING_RTP);
+    expect_error(
+        &o, "timing", "jitter:",
+        "invalid timing 'jitter:': expected jitter:MS with MS in whole milliseconds (0-100000)");
+    expect_error(
+        &o, "timing", "jitter:1.5",
+        "invalid timing 'jitter:1.5': expected jitter:MS with MS in whole milliseconds (0-100000)");
+    expect_error(&o, "timing", "jitterx",
+                 "invalid timing 'jitterx': expected rtp, jitter, jitter:MS or continuous");
+
+    expect_ok(&o, "reorder", "32");
+    CU_ASSERT_EQUAL(o.engine.reorder_packets, 32);
+    CU_ASSERT_EQUAL(o.engine.reorder_time, 100 * RTPPROC_NS_PER_MSEC);
+    expect_ok(&o, "reorder", "250ms");
+    CU_ASSERT_EQUAL(o.engine.reorder_packets, 32);
+    CU_ASSERT_EQUAL(o.engine.reorder_time, 250 * RTPPROC_NS_PER_MSEC);
+    expect_ok(&o, "reorder", "8/40ms");
+    CU_ASSERT_EQUAL(o.engine.reorder_packets, 8);
+    CU_ASSERT_EQUAL(o.engine.reorder_time, 40 * RTPPROC_NS_PER_MSEC);
+    static const char *bad[] = {"0", "1025", "x", "8/", "/40ms", "8/11s", "-1", "8/40ms/2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[ERRLEN] = "";
+        CU_ASSERT_EQUAL(rtpproc_options_set(&o, "reorder", bad[i], err, sizeof(err)),
+                        RTPPROC_EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "expected PACKETS (1-1024)"));
+    }
+    CU_ASSERT_EQUAL(o.engine.reorder_packets, 8);
+
+    CU_ASSERT_FALSE(o.engine.plc);
+    expect_ok(&o, "plc", NULL);
+    CU_ASSERT_TRUE(o.engine.plc);
+    expect_ok(&o, "plc", "off");
+    CU_ASSERT_FALSE(o.engine.plc);
+    rtpproc_options_clear(&o);
+}
+
 CU_pSuite rtpproc_test_options_suite(void)
 {
     static const struct {
@@ -417,6 +466,7 @@ CU_pSuite rtpproc_test_options_suite(void)
         {"parse_list sets every item", test_options_parse_list_sets_every_item},
         {"parse_list errors", test_options_parse_list_errors},
         {"duration grammar and limits", test_duration_grammar_and_limits},
+        {"timing, reorder and plc", test_options_timing_reorder_plc},
     };
     CU_pSuite suite = CU_add_suite("options", NULL, NULL);
 
