@@ -236,6 +236,17 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
             break;
         }
     }
+    m.codec_rate = m.sample_rate;
+    if (e->cfg.out_rate != 0 && m.sample_rate != 0 && m.sample_rate != e->cfg.out_rate &&
+        s->file != NULL) {
+        /* The recording was resampled (--rate): its frames are
+         * round(N * out / in), as the resampling sink writes them. */
+        double k = (double)e->cfg.out_rate / m.sample_rate;
+        m.frames = (uint64_t)((double)m.frames * k + 0.5);
+        m.silence_frames = (uint64_t)((double)m.silence_frames * k + 0.5);
+        m.concealed_frames = (uint64_t)((double)m.concealed_frames * k + 0.5);
+        m.sample_rate = e->cfg.out_rate;
+    }
     m.codec = s->codec_name ? g_string_chunk_insert_const(e->strings, s->codec_name) : NULL;
     m.file = s->file ? g_string_chunk_insert(e->strings, s->file) : NULL;
     m.note = s->note;

@@ -360,16 +360,43 @@ static int set_rate(rtpproc_options *o, const char *value, char *why, size_t why
         return RTPPROC_EINVAL;
     }
     o->out_rate = rate;
+    o->engine.out_rate = rate; /* the report gives the recordings' rate */
+    return RTPPROC_OK;
+}
+
+static int set_dtmf_tones(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    if (!parse_bool(value, &o->engine.dtmf_tones)) {
+        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
+        return RTPPROC_EINVAL;
+    }
+    return RTPPROC_OK;
+}
+
+static int set_comfort_noise(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    if (!parse_bool(value, &o->engine.comfort_noise)) {
+        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
+        return RTPPROC_EINVAL;
+    }
     return RTPPROC_OK;
 }
 
 static const opt_def opt_table[] = {
-    {"dir", OPT_STRING, set_dir},       {"timeout", OPT_STRING, set_timeout},
-    {"ssrc", OPT_STRING, set_ssrc},     {"encoding", OPT_STRING, set_encoding},
-    {"pt-map", OPT_STRING, set_ptmap},  {"json", OPT_STRING, set_json},
-    {"force", OPT_FLAG, set_force},     {"no-audio", OPT_FLAG, set_no_audio},
-    {"timing", OPT_STRING, set_timing}, {"reorder", OPT_STRING, set_reorder},
-    {"plc", OPT_FLAG, set_plc},         {"rate", OPT_STRING, set_rate},
+    {"dir", OPT_STRING, set_dir},
+    {"timeout", OPT_STRING, set_timeout},
+    {"ssrc", OPT_STRING, set_ssrc},
+    {"encoding", OPT_STRING, set_encoding},
+    {"pt-map", OPT_STRING, set_ptmap},
+    {"json", OPT_STRING, set_json},
+    {"force", OPT_FLAG, set_force},
+    {"no-audio", OPT_FLAG, set_no_audio},
+    {"timing", OPT_STRING, set_timing},
+    {"reorder", OPT_STRING, set_reorder},
+    {"plc", OPT_FLAG, set_plc},
+    {"rate", OPT_STRING, set_rate},
+    {"dtmf-tones", OPT_FLAG, set_dtmf_tones},
+    {"comfort-noise", OPT_FLAG, set_comfort_noise},
 };
 
 void rtpproc_options_init(rtpproc_options *o)

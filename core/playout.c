@@ -7,6 +7,7 @@
  * into the stream's small ring until the gap fills, the window (packets or
  * capture time) runs out, or the stream ends.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +156,62 @@ static uint64_t arrival_frames(rtpproc_time_ns from, rtpproc_time_ns to, uint32_
 
 /* Writes `frames` of silence, or of concealment (up to RP_PLC_MAX_MS) when
  * `conceal` is set: the codec's own, else spandsp's PLC for mono audio. */
-static int write_gap(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uint64_t frames,
-                     bool conceal)
+/*
+ * Fills pcm[0..n) (mono or interleaved) with white noise whose RMS is the
+ * comfort-noise level (RFC 3389 3: -dBov, 0 dBov = the digital overload
+ * point, 32767). A uniform variable of half-width a has RMS a/sqrt(3).
+ * The generator is a per-stream LCG, so recordings are reproducible.
+ */
+static void fill_noise(rp_stream *s, int16_t *pcm, size_t n)
+{
+    double rms = 32767.0 * pow(10.0, -(double)s->cn_level / 20.0);
+    double half = rms * 1.7320508075688772;
+    for (size_t i = 0; i < n; i++) {
+        s->cn_rand = s->cn_rand * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(s->cn_rand >> 11) / 9007199254740992.0; /* [0, 1) */
+        double v = (2.0 * u - 1.0) * half;
+        pcm[i] = (int16_t)(v > 32767.0 ? 32767 : v < -32768.0 ? -32768 : v);
+    }
+}
+
+/*
+ * A gap with a generated signal instead of zeros: DTMF tones (--dtmf-tones)
+ * where the stream's telephone-events cover it, else comfort noise at the
+ * last CN level (--comfort-noise). Mono PCM recordings only. Returns the
+ * frames written (0: nothing to generate) or a negative status.
+ */
+static long write_generated(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uint64_t from,
+                            uint64_t frames)
+{
+    bool tones = sh->cfg->dtmf_tones && s->events != NULL;
+    bool noise = sh->cfg->comfort_noise && s->have_cn;
+    size_t chunk = 1024;
+    uint64_t done = 0;
+    int rc;
+
+    if ((!tones && !noise) || s->sink == NULL || d->spec.channels != 1 ||
+        s->sink->fmt.encoding != RTPPROC_NATIVE_NONE)
+        return 0;
+    if ((rc = ensure_pcm(sh, chunk)) < 0)
+        return rc;
+    rp_tone_map map = {s->base_ext_ts, s->base_frame, s->first_ext_ts, d->spec.clock_rate,
+                       d->spec.sample_rate};
+    while (done < frames) {
+        size_t k = (size_t)(frames - done < chunk ? frames - done : chunk);
+        size_t with_tone = tones ? rp_events_tones(s->events, &map, from + done, sh->pcm, k) : 0;
+        if (with_tone == 0 && noise)
+            fill_noise(s, sh->pcm, k);
+        else if (with_tone == 0)
+            memset(sh->pcm, 0, k * sizeof(*sh->pcm));
+        if ((rc = s->sink->ops->write_pcm(s->sink, sh->pcm, k)) < 0)
+            return sink_failed(sh, s, rc);
+        done += k;
+    }
+    return (long)done;
+}
+
+static int write_gap(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uint64_t from,
+                     uint64_t frames, bool conceal)
 {
     const rtpproc_codec *c = d->spec.codec;
     unsigned ch = d->spec.channels;
@@ -190,6 +245,12 @@ static int write_gap(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uin
         }
     }
     s->silence_frames += left;
+    if (left > 0 && !conceal) {
+        long g = write_generated(sh, s, d, from + (frames - left), left);
+        if (g < 0)
+            return (int)g;
+        left -= (uint64_t)g;
+    }
     if (left > 0 && s->sink != NULL && (rc = s->sink->ops->write_silence(s->sink, left)) < 0)
         return sink_failed(sh, s, rc);
     return 0;
@@ -240,8 +301,10 @@ static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, con
     int rc;
 
     if (pos > (int64_t)written) {
+        /* The timestamp step from the previous packet's start (gap plus
+         * its length) against the arrival step from that packet. */
         uint64_t gap = (uint64_t)pos - written;
-        if (gap > arr + tolerance) {
+        if (gap + ref_frames > arr + tolerance) {
             uint64_t g = arr > ref_frames ? arr - ref_frames : 0;
             pos = (int64_t)(written + g);
             s->discontinuities++;
@@ -266,7 +329,7 @@ static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, con
     s->audio_frames = (uint64_t)n;
     s->frames = (uint64_t)pos + (uint64_t)n - skip;
     if ((uint64_t)pos > written &&
-        (rc = write_gap(sh, s, d, (uint64_t)pos - written, loss && sh->cfg->plc)) < 0)
+        (rc = write_gap(sh, s, d, written, (uint64_t)pos - written, loss && sh->cfg->plc)) < 0)
         return rc;
     return write_audio(sh, s, d, p, (size_t)n, (size_t)skip);
 }
@@ -324,7 +387,7 @@ static int place_player(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, 
     s->audio_frames = (uint64_t)n;
     if (silence > 0) {
         s->frames += (uint64_t)silence;
-        if ((rc = write_gap(sh, s, d, (uint64_t)silence, false)) < 0)
+        if ((rc = write_gap(sh, s, d, s->frames - (uint64_t)silence, (uint64_t)silence, false)) < 0)
             return rc;
     }
     s->frames += (uint64_t)n;
@@ -403,8 +466,16 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     }
     if (d->spec.codec->kind == RTPPROC_KIND_EVENT)
         return rp_events_release(s, d, p, ext); /* reported; their span is silence */
-    if (d->spec.codec->kind != RTPPROC_KIND_AUDIO)
-        return 0; /* comfort noise: its span becomes silence */
+    if (d->spec.codec->kind != RTPPROC_KIND_AUDIO) {
+        /* Comfort noise: its span becomes silence, or noise at its level
+         * with --comfort-noise. RFC 3389 3: the first byte is the noise
+         * level in -dBov (0-127); a payload without it keeps the last. */
+        if (p->payload_len > 0 && !p->truncated) {
+            s->cn_level = p->payload[0] & 0x7f;
+            s->have_cn = true;
+        }
+        return 0;
+    }
     if (p->truncated)
         return 0; /* counted on arrival; cut audio is not decoded */
     if (s->note == RTPPROC_NOTE_NO_CODEC)
@@ -412,22 +483,33 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     return place_audio(sh, s, d, p, ext, loss);
 }
 
+/* Moves the release history `shift` (> 0) packets on; new bits are 0. */
+static void shift_released(rp_stream *s, int64_t shift)
+{
+    uint64_t *m = s->released_mask;
+    if (shift >= 128) {
+        m[0] = m[1] = 0;
+    } else if (shift >= 64) {
+        m[1] = m[0] << (shift - 64);
+        m[0] = 0;
+    } else if (shift > 0) {
+        m[1] = (m[1] << shift) | (m[0] >> (64 - shift));
+        m[0] <<= shift;
+    }
+}
+
 static void mark_released(rp_stream *s, int64_t ext)
 {
     /* released_mask is relative to next_release, which moves to ext + 1. */
-    int64_t shift = ext + 1 - s->next_release;
-    if (shift >= 64)
-        s->released_mask = 0;
-    else if (shift > 0)
-        s->released_mask <<= shift;
-    s->released_mask |= 1;
+    shift_released(s, ext + 1 - s->next_release);
+    s->released_mask[0] |= 1;
     s->next_release = ext + 1;
 }
 
 static bool was_released(const rp_stream *s, int64_t ext)
 {
     int64_t back = s->next_release - 1 - ext;
-    return back >= 0 && back < 64 && (s->released_mask >> back) & 1;
+    return back >= 0 && back < 128 && (s->released_mask[back / 64] >> (back % 64)) & 1;
 }
 
 static rp_held *slot_of(rp_stream *s, unsigned window, int64_t ext)
@@ -472,13 +554,30 @@ static int skip_to_oldest(rp_engine_shared *sh, rp_stream *s)
     if (oldest == INT64_MAX)
         return 0;
     /* The missing ones are lost; they were never released. */
-    int64_t shift = oldest - s->next_release;
-    if (shift >= 64)
-        s->released_mask = 0;
-    else if (shift > 0)
-        s->released_mask <<= shift;
+    shift_released(s, oldest - s->next_release);
     s->next_release = oldest;
     return drain(sh, s);
+}
+
+/* Keeps a packet far off the expected sequence until the next one shows
+ * whether the sender restarted its numbering. */
+static int hold_candidate(rp_stream *s, const rp_pkt *p)
+{
+    if (s->have_cand)
+        s->late++; /* the previous candidate was not followed up */
+    if (p->payload_len > s->cand_cap) {
+        uint8_t *b = realloc(s->cand_buf, p->payload_len);
+        if (b == NULL)
+            return RTPPROC_ENOMEM;
+        s->cand_buf = b;
+        s->cand_cap = p->payload_len;
+    }
+    if (p->payload_len > 0)
+        memcpy(s->cand_buf, p->payload, p->payload_len);
+    s->cand = *p;
+    s->cand.payload = NULL;
+    s->have_cand = true;
+    return 0;
 }
 
 static int hold(rp_engine_shared *sh, rp_stream *s, int64_t ext, const rp_pkt *p)
@@ -535,7 +634,7 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         s->have_release = true;
         s->max_ext_seq = p->seq;
         s->next_release = p->seq;
-        s->released_mask = 0;
+        s->released_mask[0] = s->released_mask[1] = 0;
         ext = p->seq;
     } else {
         /* Extend against the highest seq seen: a 16-bit wrap (65535 -> 0)
@@ -545,14 +644,34 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
 
     int64_t ahead = ext - s->next_release;
     if (ahead > RP_MAX_DROPOUT || ahead < -RP_MAX_MISORDER) {
-        /* The sender restarted its sequence: release what we hold and
-         * follow the new numbering (the timeline decides about the gap). */
+        if (ahead < 0 && was_released(s, ext)) {
+            s->duplicates++;
+            return 0;
+        }
+        if (!(s->have_cand && p->seq == (uint16_t)(s->cand.seq + 1)))
+            return hold_candidate(s, p);
+        /* RFC 3550 A.1: a far jump followed by its successor is a restart
+         * of the sender's numbering: release what we hold, follow the new
+         * numbering from the candidate (the timeline decides about the
+         * gap), then place this packet. */
         if ((rc = flush_ring(sh, s)) < 0)
             return rc;
-        s->next_release = ext;
-        s->released_mask = 0;
-        s->max_ext_seq = ext;
+        int64_t cext = ext - 1;
+        rp_pkt c = s->cand;
+        c.payload = s->cand_buf;
+        s->have_cand = false;
+        s->next_release = cext;
+        s->released_mask[0] = s->released_mask[1] = 0;
+        s->max_ext_seq = cext;
+        mark_released(s, cext);
+        if ((rc = release(sh, s, &c)) < 0)
+            return rc;
         ahead = 0;
+    } else if (s->have_cand) {
+        /* The far-off packet was a stray (a very late copy or noise):
+         * dropped, as A.1 drops a bad sequence number not followed up. */
+        s->have_cand = false;
+        s->late++;
     }
     /* Arrived after a higher sequence number: reordered (RFC 3550 A.1
      * does not count these; they are placed, unless late or duplicate). */
@@ -587,7 +706,7 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         if (s->held == 0) {
             int64_t shift = ext - (int64_t)window + 1 - s->next_release;
             if (shift > 0) {
-                s->released_mask = shift >= 64 ? 0 : s->released_mask << shift;
+                shift_released(s, shift);
                 s->next_release += shift;
             }
         } else if ((rc = skip_to_oldest(sh, s)) < 0) {
@@ -626,6 +745,10 @@ int rp_playout_flush(rp_engine_shared *sh, rp_stream *s)
 
 int rp_playout_close(rp_engine_shared *sh, rp_stream *s)
 {
+    if (s->have_cand) {
+        s->have_cand = false; /* never followed up: dropped */
+        s->late++;
+    }
     int rc = flush_ring(sh, s);
     if (s->sink != NULL) {
         int crc = s->sink->ops->close(s->sink);
@@ -652,6 +775,8 @@ void rp_playout_free(rp_stream *s)
     s->plc = NULL;
     free(s->ring);
     free(s->slab);
+    free(s->cand_buf);
+    s->cand_buf = NULL;
     free(s->file);
     s->ring = NULL;
     s->slab = NULL;

@@ -322,11 +322,12 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
         json_double(out, "max_delta_ms", m->max_delta_ms, "%.3f");
         json_double(out, "max_jitter_ms", m->max_jitter_ms, "%.3f");
         json_double(out, "mean_jitter_ms", m->mean_jitter_ms, "%.3f");
-        g_string_append_printf(out,
-                               ",\"sample_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64
-                               ",\"silence_frames\":%" PRIu64 ",\"discontinuities\":%" PRIu64,
-                               m->sample_rate, m->channels, m->frames, m->silence_frames,
-                               m->discontinuities);
+        g_string_append_printf(
+            out,
+            ",\"sample_rate\":%u,\"codec_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64
+            ",\"silence_frames\":%" PRIu64 ",\"discontinuities\":%" PRIu64,
+            m->sample_rate, m->codec_rate, m->channels, m->frames, m->silence_frames,
+            m->discontinuities);
         json_double(out, "silence_ms", frames_ms(m->silence_frames, m->sample_rate), "%.3f");
         g_string_append_printf(out, ",\"concealed_frames\":%" PRIu64, m->concealed_frames);
         json_double(out, "concealed_ms", frames_ms(m->concealed_frames, m->sample_rate), "%.3f");

@@ -72,12 +72,17 @@ typedef struct rp_stream {
     enum rtpproc_stream_note note;
 
     /* reorder window (playout.c) */
-    bool have_release;      /* next_release is set */
-    int64_t max_ext_seq;    /* highest extended seq seen */
-    int64_t next_release;   /* extended seq of the next packet to release */
-    uint64_t released_mask; /* bit i: next_release - 1 - i was released */
-    rp_held *ring;          /* reorder_packets slots, NULL until first needed */
-    uint8_t *slab;          /* ring payloads: reorder_packets * slab_slot bytes */
+    bool have_release;         /* next_release is set */
+    int64_t max_ext_seq;       /* highest extended seq seen */
+    int64_t next_release;      /* extended seq of the next packet to release */
+    uint64_t released_mask[2]; /* bit i (of 128): next_release - 1 - i was released;
+                                  covers RTPPROC_MAX_MISORDER (100) */
+    bool have_cand;            /* a far-off packet waits: a restart if the next follows */
+    rp_pkt cand;               /* that packet; its payload in cand_buf */
+    uint8_t *cand_buf;         /* allocated at the first candidate (rare) */
+    size_t cand_cap;
+    rp_held *ring; /* reorder_packets slots, NULL until first needed */
+    uint8_t *slab; /* ring payloads: reorder_packets * slab_slot bytes */
     size_t slab_slot;
     unsigned held; /* packets in the ring */
 
@@ -94,15 +99,18 @@ typedef struct rp_stream {
     uint64_t concealed_frames;
     bool have_rel_seq;     /* last_rel_seq is set */
     uint16_t last_rel_seq; /* seq of the last released packet (loss vs DTX gaps) */
-    void *plc; /* spandsp plc_state_t for codecs without their own (--plc) */
+    void *plc;             /* spandsp plc_state_t for codecs without their own (--plc) */
+    bool have_cn;          /* a comfort-noise level was seen (RFC 3389) */
+    uint8_t cn_level;      /* its level, -dBov */
+    uint64_t cn_rand;      /* --comfort-noise generator state */
 
     /* Wireshark RTP player emulation (JITTER/CONTINUOUS; playout.c) */
-    int64_t pl_start_ts;      /* extended ts the player's rtp_time counts from */
-    double pl_start_time;     /* arrival offset its arrive_time counts from */
-    double pl_rtp_time_prev;  /* rtp_time of the last packet of the normal branch */
-    double pl_arrive_prev;    /* its arrive_time */
-    double pl_pack_period;    /* its length in seconds */
-    int64_t pl_prev_samples;  /* its length in samples */
+    int64_t pl_start_ts;     /* extended ts the player's rtp_time counts from */
+    double pl_start_time;    /* arrival offset its arrive_time counts from */
+    double pl_rtp_time_prev; /* rtp_time of the last packet of the normal branch */
+    double pl_arrive_prev;   /* its arrive_time */
+    double pl_pack_period;   /* its length in seconds */
+    int64_t pl_prev_samples; /* its length in samples */
     rp_decoder_slot dec[RP_MAX_DECODERS];
     unsigned ndec;
     uint32_t out_clock; /* clock rate of the recording's codec */

@@ -159,6 +159,10 @@ static void usage(FILE *out)
           "  --plc             conceal losses (codec PLC: Opus, G.729, AMR, iLBC, G.723.1,\n"
           "                    Speex; spandsp PLC for the others) instead of silence, up\n"
           "                    to 500 ms per loss; rtp timing, PCM output\n"
+          "  --dtmf-tones      synthesise the DTMF tones of RFC 4733 events into the gap\n"
+          "                    they leave in the same stream's audio (mono PCM)\n"
+          "  --comfort-noise   fill comfort-noise (RFC 3389) spans with noise at the\n"
+          "                    signalled level instead of silence (mono PCM)\n"
           "\n"
           "  -h, --help        this help\n"
           "  -V, --version     version of rtpproc, libpcap and libsndfile\n"
@@ -196,6 +200,8 @@ static const struct option long_options[] = {
     {"timing", required_argument, NULL, LONG_ONLY},
     {"reorder", required_argument, NULL, LONG_ONLY},
     {"plc", no_argument, NULL, LONG_ONLY},
+    {"dtmf-tones", no_argument, NULL, LONG_ONLY},
+    {"comfort-noise", no_argument, NULL, LONG_ONLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},

@@ -48,6 +48,11 @@ typedef struct rtpproc_engine_config {
     enum rtpproc_timing timing;     /* RTP by default */
     rtpproc_time_ns jitter_buffer;  /* JITTER mode's buffer (50 ms, as the player) */
     bool plc;                       /* conceal losses instead of silence (RTP mode) */
+    bool dtmf_tones;                /* synthesise RFC 4733 events' tones into the gaps
+                                       they leave in the stream's audio */
+    bool comfort_noise;             /* noise at the RFC 3389 level instead of silence */
+    uint32_t out_rate;              /* recordings resampled to this rate (0: codec's);
+                                       the report gives the recording's rate and frames */
     rtpproc_sink_open_fn sink_open; /* NULL: no recordings (statistics only) */
     void *sink_userdata;
 } rtpproc_engine_config;
@@ -164,7 +169,8 @@ typedef struct rtpproc_stream_summary {
     uint64_t frames;         /* frames in the recording (audio + silence) */
     uint64_t silence_frames;      /* inserted for losses and gaps */
     uint64_t concealed_frames;    /* --plc: concealment instead of silence for losses */
-    uint32_t sample_rate;
+    uint32_t sample_rate;         /* of the recording (after --rate) */
+    uint32_t codec_rate;          /* the codec's output rate (differs with --rate) */
     unsigned channels;
     rtpproc_stream_format formats[RTPPROC_MAX_FORMATS]; /* PTs resolved, first met first */
     unsigned nformats;

@@ -4,6 +4,7 @@
  * silence, duplicates are dropped, wraps are seamless, reordering within the
  * window is repaired, idle timeout splits streams, bogus jumps re-anchor.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +77,6 @@ static const rtpproc_sink_ops cap_ops = {cap_write_pcm, NULL, cap_write_silence,
 static rtpproc_sink *cap_open(void *ud, const rtpproc_sink_info *info,
                               const rtpproc_sink_format *fmt, int *status, char *err, size_t len)
 {
-    (void)ud;
     (void)info;
     (void)err;
     (void)len;
@@ -87,6 +87,7 @@ static rtpproc_sink *cap_open(void *ud, const rtpproc_sink_info *info,
     cap_sink *c = calloc(1, sizeof(*c));
     c->base.ops = &cap_ops;
     c->base.fmt = *fmt;
+    c->base.path = ud; /* a name for the summary when the test gives one */
     caps[ncaps++] = c;
     return &c->base;
 }
@@ -598,6 +599,59 @@ static void test_engine_plc_conceals_losses_only(void)
     done();
 }
 
+/* RFC 3389: a CN packet at -40 dBov during a 1 s pause; --comfort-noise
+ * fills the pause with noise of RMS 32767 * 10^(-40/20) = 327.7. */
+static void test_engine_comfort_noise_level(void)
+{
+    for (int on = 0; on <= 1; on++) {
+        rtpproc_engine_config cfg;
+        rtpproc_engine_config_init(&cfg);
+        cfg.sink_open = cap_open;
+        cfg.comfort_noise = on;
+        caps_reset();
+        eng = rtpproc_engine_new(&cfg);
+        feed_run(3, -1);
+        CU_ASSERT_EQUAL(feed_pt(0x11223344, 13, 4, 480, 60, 1, 40), RTPPROC_PKT_RTP);
+        feed(5, 480 + 8000, 60 + 1000, A_POS);
+        rtpproc_engine_finish(eng);
+        CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+        CU_ASSERT_EQUAL_FATAL(caps[0]->n, 4 * 160 + 8000);
+        double sum = 0;
+        for (size_t i = 480; i < 480 + 8000; i++)
+            sum += (double)caps[0]->pcm[i] * caps[0]->pcm[i];
+        double rms = sqrt(sum / 8000);
+        if (on) {
+            CU_ASSERT(rms > 327.7 * 0.9 && rms < 327.7 * 1.1);
+        } else {
+            CU_ASSERT_EQUAL(rms, 0.0);
+        }
+        CU_ASSERT_EQUAL(only_summary()->silence_frames, 8000);
+        done();
+    }
+}
+
+/* --rate: the report gives the recording's rate and length. */
+static void test_engine_report_at_output_rate(void)
+{
+    rtpproc_engine_config cfg;
+    rtpproc_engine_config_init(&cfg);
+    cfg.sink_open = cap_open;
+    static char name[] = "rec.wav";
+    cfg.sink_userdata = name;
+    cfg.out_rate = 16000;
+    caps_reset();
+    eng = rtpproc_engine_new(&cfg);
+    feed_run(5, 2);
+    rtpproc_engine_finish(eng);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_STRING_EQUAL(s->file, "rec.wav");
+    CU_ASSERT_EQUAL(s->sample_rate, 16000);
+    CU_ASSERT_EQUAL(s->codec_rate, 8000);
+    CU_ASSERT_EQUAL(s->frames, 1600);
+    CU_ASSERT_EQUAL(s->silence_frames, 320);
+    done();
+}
+
 CU_pSuite rtpproc_test_engine_suite(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
@@ -618,6 +672,8 @@ CU_pSuite rtpproc_test_engine_suite(void)
         !CU_add_test(s, "jitter timing drops and resyncs",
                      test_engine_jitter_mode_drop_and_resync) ||
         !CU_add_test(s, "--plc conceals losses only", test_engine_plc_conceals_losses_only) ||
+        !CU_add_test(s, "--comfort-noise at the CN level", test_engine_comfort_noise_level) ||
+        !CU_add_test(s, "--rate: report at the output rate", test_engine_report_at_output_rate) ||
         !CU_add_test(s, "a duplicate is dropped", test_engine_duplicate_dropped) ||
         !CU_add_test(s, "seq and ts wrap are seamless", test_engine_seq_and_ts_wrap) ||
         !CU_add_test(s, "reordering within the window is repaired",
