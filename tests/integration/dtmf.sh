@@ -284,5 +284,26 @@ fi
 real SIP_DTMF2 0x5711BF84 "6789123"
 if [ -f SIP_DTMF2.json ]; then
     assert_eq 0 "$(json_field SIP_DTMF2.json 0x9A7B5382 events_count)" "SIP_DTMF2: other direction"
+    # --dtmf-tones: the first digit (6, at offset 4.650 s for 120 ms) is
+    # heard as its ITU-T Q.23 pair, 770 + 1477 Hz, where the recording
+    # without the option has silence; the audio around it is unchanged.
+    need_tool sox
+    mkdir -p tones
+    run_expect 0 "$RTPPROC" -r "$SHARED_DIR/captures/real/SIP_DTMF2.pcap" -o tones -q --dtmf-tones
+    t=$(ls tones/*0x5711BF84.wav)
+    plain=$(ls SIP_DTMF2/*0x5711BF84.wav)
+    rms() { sox "$1" -n trim "$2" "$3" stat 2>&1 | awk '/RMS +amplitude/ {print $3}'; }
+    awk -v a="$(rms "$plain" 4.66 0.1)" 'BEGIN { exit !(a < 0.01) }' ||
+        fail "SIP_DTMF2: the event span is not silent without --dtmf-tones"
+    awk -v a="$(rms "$t" 4.66 0.1)" 'BEGIN { exit !(a > 0.05) }' ||
+        fail "SIP_DTMF2: no tone in the event span with --dtmf-tones"
+    peaks=$(sox "$t" -n trim 4.66 0.1 stat -freq 2>&1 | awk 'NF == 2 && $1 ~ /^[0-9.]+$/' |
+        sort -k2 -g -r | head -4 | awk '{printf "%d ", $1}')
+    for f in 770 1477; do
+        echo "$peaks" | tr ' ' '\n' | awk -v f=$f 'function abs(x){return x<0?-x:x} $1 != "" && abs($1 - f) < 8 {ok=1} END {exit !ok}' ||
+            fail "SIP_DTMF2: --dtmf-tones peaks '$peaks' miss $f Hz"
+    done
+    "$SNDINFO" --cmp <(sox "$plain" -t wav - trim 0 4.6) <(sox "$t" -t wav - trim 0 4.6) >/dev/null ||
+        fail "SIP_DTMF2: --dtmf-tones changed the audio before the first event"
 fi
 echo "PASS"
