@@ -382,6 +382,15 @@ static int set_comfort_noise(rtpproc_options *o, const char *value, char *why, s
     return RTPPROC_OK;
 }
 
+static int set_guess_codecs(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    if (!parse_bool(value, &o->engine.guess_codecs)) {
+        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
+        return RTPPROC_EINVAL;
+    }
+    return RTPPROC_OK;
+}
+
 static const opt_def opt_table[] = {
     {"dir", OPT_STRING, set_dir},
     {"timeout", OPT_STRING, set_timeout},
@@ -397,6 +406,7 @@ static const opt_def opt_table[] = {
     {"rate", OPT_STRING, set_rate},
     {"dtmf-tones", OPT_FLAG, set_dtmf_tones},
     {"comfort-noise", OPT_FLAG, set_comfort_noise},
+    {"guess-codecs", OPT_FLAG, set_guess_codecs},
 };
 
 void rtpproc_options_init(rtpproc_options *o)

@@ -15,6 +15,7 @@
 #include <spandsp.h>
 
 #include "events.h"
+#include "heuristic.h"
 #include "stream.h"
 
 /* A.1's dropout bounds also decide when the sequence restarted (playout
@@ -433,6 +434,42 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
     return place_player(sh, s, d, p, ext, n);
 }
 
+/*
+ * A dynamic PT that nothing named: Opus is taken when RP_OPUS_RUN
+ * consecutive packets each advance the timestamp by exactly the duration
+ * their TOC gives (48 kHz clock, RFC 7587 4.1). Packets of 8 or 16 kHz
+ * codecs step by 160 or 320, which no Opus duration (a multiple of 120)
+ * equals; random bytes would have to match ten times in a row. The
+ * packets of the run are counted undecodable; decoding starts after it.
+ */
+static void recognise(rp_stream *s, rp_decoder_slot *d, const rp_pkt *p, int64_t ext, bool loss)
+{
+    const rtpproc_codec *opus = rtpproc_codec_find_by_name("opus");
+    int stereo = 0;
+
+    if (opus == NULL || p->truncated)
+        return;
+    unsigned n = rp_opus_toc_samples(p->payload, p->payload_len, &stereo);
+    if (n == 0) {
+        s->heur_run = 0;
+        return;
+    }
+    if (s->heur_run > 0 && (loss || ext != s->heur_next_ts || p->pt != s->heur_pt))
+        s->heur_run = 0;
+    s->heur_run++;
+    s->heur_pt = p->pt;
+    s->heur_next_ts = ext + n;
+    s->heur_stereo |= stereo != 0;
+    if (s->heur_run < RP_OPUS_RUN)
+        return;
+    rtpproc_codec_spec_make(opus, 48000, s->heur_stereo ? 2 : 1, &d->spec);
+    d->source = RTPPROC_PTSRC_HEURISTIC;
+    d->state = opus->create != NULL ? opus->create(&d->spec) : NULL;
+    if (d->state == NULL)
+        d->spec.codec = NULL;
+    s->jit_pt = RP_NO_PT; /* the jitter clock is now known */
+}
+
 /* A packet leaves the reorder window in sequence order. */
 static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
 {
@@ -458,6 +495,9 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     s->last_rel_seq = p->seq;
 
     rp_decoder_slot *d = rp_playout_format(sh, s, p->pt);
+    if (sh->cfg->guess_codecs && d != NULL && d->spec.codec == NULL &&
+        d->source == RTPPROC_PTSRC_NONE)
+        recognise(s, d, p, ext, loss);
     if (d == NULL || d->spec.codec == NULL) {
         s->undecodable++;
         if (!s->have_audio && s->note == RTPPROC_NOTE_NONE)

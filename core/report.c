@@ -90,6 +90,8 @@ static const char *source_name(enum rtpproc_pt_source src)
         return "sdp";
     case RTPPROC_PTSRC_DEFAULT:
         return "default";
+    case RTPPROC_PTSRC_HEURISTIC:
+        return "heuristic";
     default:
         return "none";
     }

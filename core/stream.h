@@ -100,6 +100,10 @@ typedef struct rp_stream {
     bool have_rel_seq;     /* last_rel_seq is set */
     uint16_t last_rel_seq; /* seq of the last released packet (loss vs DTX gaps) */
     void *plc;             /* spandsp plc_state_t for codecs without their own (--plc) */
+    unsigned heur_run;     /* Opus recognition: consecutive matching packets */
+    uint8_t heur_pt;       /* their PT */
+    bool heur_stereo;      /* a TOC said stereo */
+    int64_t heur_next_ts;  /* the timestamp the next one must have */
     bool have_cn;          /* a comfort-noise level was seen (RFC 3389) */
     uint8_t cn_level;      /* its level, -dBov */
     uint64_t cn_rand;      /* --comfort-noise generator state */

@@ -147,6 +147,9 @@ static void usage(FILE *out)
           "                    5); 5, 1.5, 5s or 250ms\n"
           "  --pt-map MAP      payload types: PT=name[/rate[/channels]], comma separated,\n"
           "                    e.g. 96=L16/16000/2,97=PCMU; may be repeated\n"
+          "  --guess-codecs    recognise a dynamic PT that neither SDP nor --pt-map names\n"
+          "                    from its payloads: Opus, when 10 packets in a row advance\n"
+          "                    the timestamp by the duration their TOC byte gives\n"
           "\n"
           "Timeline:\n"
           "  --timing MODE     rtp (default): audio placed by RTP timestamp, losses and\n"
@@ -202,6 +205,7 @@ static const struct option long_options[] = {
     {"plc", no_argument, NULL, LONG_ONLY},
     {"dtmf-tones", no_argument, NULL, LONG_ONLY},
     {"comfort-noise", no_argument, NULL, LONG_ONLY},
+    {"guess-codecs", no_argument, NULL, LONG_ONLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},

@@ -51,6 +51,8 @@ typedef struct rtpproc_engine_config {
     bool dtmf_tones;                /* synthesise RFC 4733 events' tones into the gaps
                                        they leave in the stream's audio */
     bool comfort_noise;             /* noise at the RFC 3389 level instead of silence */
+    bool guess_codecs;              /* recognise unnamed dynamic PTs by their payloads
+                                       (Opus); off: such PTs need SDP or --pt-map */
     uint32_t out_rate;              /* recordings resampled to this rate (0: codec's);
                                        the report gives the recording's rate and frames */
     rtpproc_sink_open_fn sink_open; /* NULL: no recordings (statistics only) */
@@ -103,6 +105,7 @@ enum rtpproc_pt_source {
     RTPPROC_PTSRC_MAP,      /* the user's --pt-map */
     RTPPROC_PTSRC_SDP,      /* learned: SDP in the capture, or tshark's payload name */
     RTPPROC_PTSRC_DEFAULT,  /* PT 101 without SDP: telephone-event, as Wireshark assumes */
+    RTPPROC_PTSRC_HEURISTIC, /* recognised from the payloads (Opus TOC + timestamps) */
 };
 
 /* How many payload types a stream decodes (more are counted undecodable). */

@@ -207,5 +207,34 @@ for name in opus speex ilbc; do
     check_map_run "$name" "$stripped" "${recorded[@]}"
 done
 
+# --guess-codecs: without SIP, Opus is recognised from its TOC bytes and
+# timestamps (source "heuristic"; the RP_OPUS_RUN = 10 packets of the run
+# are undecodable, the rest decoded), and no other unnamed payload is taken
+# for Opus: Speex, iLBC, L16 and telephone-event without their SIP.
+echo "== --guess-codecs"
+tcpdump -r "$REAL/sip-rtp-opus.pcap" -w "$WORKDIR/g-opus.pcap" 'not port 5060' 2>/dev/null
+run_rtpproc "$WORKDIR/g-opus" "$WORKDIR/g-opus.pcap" -q --guess-codecs
+got=$(jq -r '.streams[] | "\(.formats[0].codec) \(.formats[0].source) \(.undecodable) \(.sample_rate)"' \
+    "$WORKDIR/g-opus.json")
+[ "$got" = "opus heuristic 9 48000" ] || bad "opus without SIP, --guess-codecs: '$got'"
+f=$(jq -r '.streams[0].file' "$WORKDIR/g-opus.json")
+st=$(audio_stats "$f")
+rmsv=${st#rms=}
+rmsv=${rmsv%% *}
+[ "$rmsv" -ge 300 ] || bad "opus recognised, but the audio is too quiet ($st)"
+for other in speex ilbc l16; do
+    [ -f "$REAL/sip-rtp-$other.pcap" ] || continue
+    tcpdump -r "$REAL/sip-rtp-$other.pcap" -w "$WORKDIR/g-$other.pcap" 'not port 5060' 2>/dev/null
+    run_rtpproc "$WORKDIR/g-$other" "$WORKDIR/g-$other.pcap" -q --guess-codecs --no-audio
+    n=$(jq '[.streams[].formats[] | select(.source == "heuristic")] | length' "$WORKDIR/g-$other.json")
+    [ "$n" = 0 ] || bad "$other without SIP was taken for Opus by --guess-codecs"
+done
+if [ -f "$REAL/SIP_DTMF2.pcap" ]; then
+    tcpdump -r "$REAL/SIP_DTMF2.pcap" -w "$WORKDIR/g-dtmf.pcap" 'not port 5060' 2>/dev/null
+    run_rtpproc "$WORKDIR/g-dtmf" "$WORKDIR/g-dtmf.pcap" -q --guess-codecs --no-audio
+    n=$(jq '[.streams[].formats[] | select(.source == "heuristic")] | length' "$WORKDIR/g-dtmf.json")
+    [ "$n" = 0 ] || bad "SIP_DTMF2's PT 96 events were taken for Opus by --guess-codecs"
+fi
+
 [ "$failures" = 0 ] || fail "$failures check(s) failed"
 echo "sdp_learning: ok"
