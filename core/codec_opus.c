@@ -18,9 +18,10 @@
  * more than 2 channels gets no decoder and the stream is undecodable.
  *
  * Concealment is libopus's own PLC (opus_decode with no data), which needs
- * whole 2.5 ms steps. In-band FEC (LBRR, RFC 7587 3.2) would need the packet
- * after the loss when the loss is concealed, which the conceal() interface
- * does not give, so it is not used.
+ * whole 2.5 ms steps. In-band FEC (LBRR, RFC 7587 3.2): recover() decodes
+ * the packet after a loss with decode_fec set, which rebuilds the frames
+ * just before it from its redundancy when the encoder sent some (and
+ * conceals them otherwise).
  */
 #include "rtpproc/codec.h"
 
@@ -124,6 +125,21 @@ static long opusd_conceal(void *state, const rtpproc_codec_spec *spec, int16_t *
     return (long)done;
 }
 
+static long opusd_recover(void *state, const rtpproc_codec_spec *spec, const uint8_t *next,
+                          size_t len, int16_t *out, size_t frames)
+{
+    opusd_state *st = state;
+    (void)spec;
+
+    /* libopus 1.3 cannot say whether `next` carries LBRR; decode_fec uses
+     * it when present and conceals otherwise, the right fallback too. */
+    frames -= frames % OPUSD_PLC_STEP;
+    if (len == 0 || frames == 0 || frames > OPUSD_MAX_FRAMES)
+        return 0;
+    int n = opus_decode(st->dec, next, (opus_int32)len, out, (int)frames, 1);
+    return n < 0 ? RTPPROC_EINVAL : n;
+}
+
 const rtpproc_codec rp_codec_opus = {
     .name = "opus",
     .ws_name = NULL, /* Debian's Wireshark 4.0 has no opus codec plug-in */
@@ -138,4 +154,5 @@ const rtpproc_codec rp_codec_opus = {
     .max_frames = opusd_max_frames,
     .decode = opusd_decode_payload,
     .conceal = opusd_conceal,
+    .recover = opusd_recover,
 };

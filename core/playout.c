@@ -211,16 +211,50 @@ static long write_generated(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot 
     return (long)done;
 }
 
+/* The rest of a gap: a generated signal (tones, comfort noise) unless
+ * the gap is a concealed loss, else silence; all counted as silence. */
+static int write_rest(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uint64_t at,
+                      uint64_t n, bool loss)
+{
+    int rc;
+    s->silence_frames += n;
+    if (n > 0 && !loss) {
+        long g = write_generated(sh, s, d, at, n);
+        if (g < 0)
+            return (int)g;
+        at += (uint64_t)g;
+        n -= (uint64_t)g;
+    }
+    if (n > 0 && s->sink != NULL && (rc = s->sink->ops->write_silence(s->sink, n)) < 0)
+        return sink_failed(sh, s, rc);
+    return 0;
+}
+
+/*
+ * Writes the gap of `frames` before packet `next`, starting at recording
+ * frame `from`. With `conceal` (a loss under --plc): the frames of the last
+ * lost packet come from `next`'s in-band FEC when the codec can rebuild
+ * them (Opus LBRR), the frames before from concealment (the codec's, else
+ * spandsp's PLC, at most RP_PLC_MAX_MS), the rest is silence.
+ */
 static int write_gap(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uint64_t from,
-                     uint64_t frames, bool conceal)
+                     uint64_t frames, bool conceal, const rp_pkt *next)
 {
     const rtpproc_codec *c = d->spec.codec;
     unsigned ch = d->spec.channels;
-    uint64_t left = frames;
+    bool pcm = s->sink != NULL && s->sink->fmt.encoding == RTPPROC_NATIVE_NONE;
+    uint64_t tail = 0; /* frames at the end rebuilt from FEC */
+    uint64_t left;
     int rc;
 
-    if (conceal && s->sink != NULL && s->sink->fmt.encoding == RTPPROC_NATIVE_NONE &&
-        (c->conceal != NULL || (s->plc != NULL && ch == 1))) {
+    if (conceal && pcm && next != NULL && c->recover != NULL && s->audio_frames > 0 &&
+        s->audio_frames <= frames) {
+        if ((rc = ensure_pcm(sh, (size_t)s->audio_frames * ch)) < 0)
+            return rc;
+        tail = s->audio_frames;
+    }
+    left = frames - tail;
+    if (conceal && pcm && (c->conceal != NULL || (s->plc != NULL && ch == 1))) {
         uint64_t budget = (uint64_t)d->spec.sample_rate * RP_PLC_MAX_MS / 1000;
         size_t chunk = s->audio_frames > 0 ? (size_t)s->audio_frames : 160;
         if ((rc = ensure_pcm(sh, chunk * ch)) < 0)
@@ -245,15 +279,17 @@ static int write_gap(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uin
             s->concealed_frames += (uint64_t)got;
         }
     }
-    s->silence_frames += left;
-    if (left > 0 && !conceal) {
-        long g = write_generated(sh, s, d, from + (frames - left), left);
-        if (g < 0)
-            return (int)g;
-        left -= (uint64_t)g;
-    }
-    if (left > 0 && s->sink != NULL && (rc = s->sink->ops->write_silence(s->sink, left)) < 0)
+    if ((rc = write_rest(sh, s, d, from + (frames - tail - left), left, conceal)) < 0)
+        return rc;
+    if (tail == 0)
+        return 0;
+    long got =
+        c->recover(d->state, &d->spec, next->payload, next->payload_len, sh->pcm, (size_t)tail);
+    if (got <= 0 || (uint64_t)got != tail)
+        return write_rest(sh, s, d, from + frames - tail, tail, conceal); /* no FEC in `next` */
+    if ((rc = s->sink->ops->write_pcm(s->sink, sh->pcm, (size_t)tail)) < 0)
         return sink_failed(sh, s, rc);
+    s->concealed_frames += tail;
     return 0;
 }
 
@@ -330,7 +366,7 @@ static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, con
     s->audio_frames = (uint64_t)n;
     s->frames = (uint64_t)pos + (uint64_t)n - skip;
     if ((uint64_t)pos > written &&
-        (rc = write_gap(sh, s, d, written, (uint64_t)pos - written, loss && sh->cfg->plc)) < 0)
+        (rc = write_gap(sh, s, d, written, (uint64_t)pos - written, loss && sh->cfg->plc, p)) < 0)
         return rc;
     return write_audio(sh, s, d, p, (size_t)n, (size_t)skip);
 }
@@ -388,11 +424,35 @@ static int place_player(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, 
     s->audio_frames = (uint64_t)n;
     if (silence > 0) {
         s->frames += (uint64_t)silence;
-        if ((rc = write_gap(sh, s, d, s->frames - (uint64_t)silence, (uint64_t)silence, false)) < 0)
+        if ((rc = write_gap(sh, s, d, s->frames - (uint64_t)silence, (uint64_t)silence, false,
+                            NULL)) < 0)
             return rc;
     }
     s->frames += (uint64_t)n;
     return write_audio(sh, s, d, p, (size_t)n, 0);
+}
+
+/*
+ * --plc: the gap a loss leaves before packet `p` (RTP timing), when the
+ * timestamp places `p` ahead of the recording by no more than arrival time
+ * allows (otherwise place_rtp() re-anchors and there is nothing to
+ * conceal). Afterwards the recording reaches `p`'s position.
+ */
+static int conceal_before(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
+                          int64_t ext)
+{
+    uint32_t rate = d->spec.sample_rate;
+    int64_t pos = (int64_t)s->base_frame +
+                  (ext - s->base_ext_ts) * (int64_t)rate / (int64_t)d->spec.clock_rate;
+    uint64_t written = s->frames;
+    uint64_t arr = arrival_frames(s->audio_arrival, p->arrival, rate);
+    uint64_t tolerance = (uint64_t)((double)sh->cfg->max_gap * rate / RTPPROC_NS_PER_SEC);
+
+    if (pos <= (int64_t)written || (uint64_t)pos - written + s->audio_frames > arr + tolerance)
+        return 0;
+    int rc = write_gap(sh, s, d, written, (uint64_t)pos - written, true, p);
+    s->frames = (uint64_t)pos;
+    return rc;
 }
 
 /* Decodes one audio packet and places it by the timing mode. */
@@ -421,6 +481,12 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
         return 0;
     }
 
+    /* A loss to conceal is written before this packet is decoded: codec
+     * concealment and FEC (and spandsp's PLC history) must run in stream
+     * order, and they use the decode scratch. */
+    if (loss && sh->cfg->plc && sh->cfg->timing == RTPPROC_TIMING_RTP && s->have_audio &&
+        (rc = conceal_before(sh, s, d, p, ext)) < 0)
+        return rc;
     size_t max_frames = c->max_frames(&d->spec, p->payload_len);
     if ((rc = ensure_pcm(sh, max_frames * ch)) < 0)
         return rc;
@@ -430,7 +496,7 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
         return 0;
     }
     if (sh->cfg->timing == RTPPROC_TIMING_RTP)
-        return place_rtp(sh, s, d, p, ext, n, loss);
+        return place_rtp(sh, s, d, p, ext, n, false);
     return place_player(sh, s, d, p, ext, n);
 }
 

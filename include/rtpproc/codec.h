@@ -82,6 +82,14 @@ struct rtpproc_codec {
      * NULL: the codec has none (the engine uses spandsp's PLC or silence).
      */
     long (*conceal)(void *state, const rtpproc_codec_spec *spec, int16_t *out, size_t frames);
+    /*
+     * In-band forward error correction: rebuilds the `frames` frames that
+     * precede the packet `next` (len bytes) from the redundancy it carries
+     * (Opus LBRR, RFC 7587 3.2), into `out`. Returns frames written, 0 when
+     * `next` carries none, or a negative status. NULL: the codec has none.
+     */
+    long (*recover)(void *state, const rtpproc_codec_spec *spec, const uint8_t *next, size_t len,
+                    int16_t *out, size_t frames);
 };
 
 /* Looks a codec up by encoding name, case-insensitively. NULL if unknown. */

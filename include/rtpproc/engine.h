@@ -100,11 +100,11 @@ enum rtpproc_stream_note {
 
 /* Where a stream's payload type got its codec (resolution order: MAP, SDP, STATIC/DEFAULT). */
 enum rtpproc_pt_source {
-    RTPPROC_PTSRC_NONE = 0, /* dynamic PT that nothing described */
-    RTPPROC_PTSRC_STATIC,   /* RFC 3551 table (codec may still be NULL: not built) */
-    RTPPROC_PTSRC_MAP,      /* the user's --pt-map */
-    RTPPROC_PTSRC_SDP,      /* learned: SDP in the capture, or tshark's payload name */
-    RTPPROC_PTSRC_DEFAULT,  /* PT 101 without SDP: telephone-event, as Wireshark assumes */
+    RTPPROC_PTSRC_NONE = 0,  /* dynamic PT that nothing described */
+    RTPPROC_PTSRC_STATIC,    /* RFC 3551 table (codec may still be NULL: not built) */
+    RTPPROC_PTSRC_MAP,       /* the user's --pt-map */
+    RTPPROC_PTSRC_SDP,       /* learned: SDP in the capture, or tshark's payload name */
+    RTPPROC_PTSRC_DEFAULT,   /* PT 101 without SDP: telephone-event, as Wireshark assumes */
     RTPPROC_PTSRC_HEURISTIC, /* recognised from the payloads (Opus TOC + timestamps) */
 };
 
@@ -160,20 +160,22 @@ typedef struct rtpproc_stream_summary {
     uint32_t first_seq, last_seq; /* first packet's seq; highest extended seq mod 2^16 */
     int64_t expected;             /* RFC 3550 A.3 */
     int64_t lost;                 /* expected - packets (negative with duplicates) */
-    uint64_t duplicates;    uint64_t late;                /* arrived after their place was written; dropped */
-    uint64_t reordered;           /* arrived after a higher sequence number, placed */
-    uint64_t jitter_drops;        /* JITTER mode: outside the buffer (still written, as
-                                     the player does) */
+    uint64_t duplicates;
+    uint64_t late;            /* arrived after their place was written; dropped */
+    uint64_t reordered;       /* arrived after a higher sequence number, placed */
+    uint64_t jitter_drops;    /* JITTER mode: outside the buffer (still written, as
+                                 the player does) */
     uint64_t truncated;       /* payload cut by snaplen: counted, not decoded */
     uint64_t undecodable;     /* payloads the codec rejected */
     uint64_t discontinuities; /* timestamp jumps re-anchored at arrival time */
     double max_delta_ms;
     double max_jitter_ms, mean_jitter_ms;
-    uint64_t frames;         /* frames in the recording (audio + silence) */
-    uint64_t silence_frames;      /* inserted for losses and gaps */
-    uint64_t concealed_frames;    /* --plc: concealment instead of silence for losses */
-    uint32_t sample_rate;         /* of the recording (after --rate) */
-    uint32_t codec_rate;          /* the codec's output rate (differs with --rate) */
+    uint64_t frames;           /* frames in the recording (audio + silence) */
+    uint64_t silence_frames;   /* inserted for losses and gaps */
+    uint64_t concealed_frames; /* --plc: concealment (or in-band FEC) instead of silence
+                                  for losses */
+    uint32_t sample_rate;      /* of the recording (after --rate) */
+    uint32_t codec_rate;       /* the codec's output rate (differs with --rate) */
     unsigned channels;
     rtpproc_stream_format formats[RTPPROC_MAX_FORMATS]; /* PTs resolved, first met first */
     unsigned nformats;
