@@ -37,23 +37,23 @@ enum {
 
 /* Why frames did not become datagrams, one counter per reason. */
 typedef struct rtpproc_decode_counters {
-    uint64_t frames;          /* frames handed to rtpproc_decode_frame() */
-    uint64_t datagrams;       /* UDP datagrams produced (incl. reassembled) */
-    uint64_t truncated;       /* link/IP/UDP header cut by the snaplen */
-    uint64_t invalid;         /* impossible length fields or flags */
-    uint64_t not_ip;          /* ARP, LLC, other ethertypes */
-    uint64_t not_udp;         /* IP but not UDP (TCP, ICMP, ESP, ...) */
-    uint64_t unsupported;     /* unknown link type */
-    uint64_t fragments;       /* IP fragments accepted for reassembly (duplicates too) */
-    uint64_t reassembled;     /* datagrams completed from fragments */
-    uint64_t frag_timeouts;   /* incomplete reassemblies dropped after the timeout */
-    uint64_t frag_overflows;  /* fragments dropped because a bound was reached */
+    uint64_t frames;         /* frames handed to rtpproc_decode_frame() */
+    uint64_t datagrams;      /* UDP datagrams produced (incl. reassembled) */
+    uint64_t truncated;      /* link/IP/UDP header cut by the snaplen */
+    uint64_t invalid;        /* impossible length fields or flags */
+    uint64_t not_ip;         /* ARP, LLC, other ethertypes */
+    uint64_t not_udp;        /* IP but not UDP (TCP, ICMP, ESP, ...) */
+    uint64_t unsupported;    /* unknown link type */
+    uint64_t fragments;      /* IP fragments accepted for reassembly (duplicates too) */
+    uint64_t reassembled;    /* datagrams completed from fragments */
+    uint64_t frag_timeouts;  /* incomplete reassemblies dropped after the timeout */
+    uint64_t frag_overflows; /* fragments dropped because a bound was reached */
 } rtpproc_decode_counters;
 
 typedef struct rtpproc_decoder_config {
-    unsigned max_reassemblies;      /* concurrent datagrams being reassembled (default 64) */
-    size_t max_reassembly_bytes;    /* total bytes held for reassembly (default 4 MiB) */
-    rtpproc_time_ns frag_timeout;   /* capture time an incomplete datagram is kept (30 s) */
+    unsigned max_reassemblies;    /* concurrent datagrams being reassembled (default 64) */
+    size_t max_reassembly_bytes;  /* total bytes held for reassembly (default 4 MiB) */
+    rtpproc_time_ns frag_timeout; /* capture time an incomplete datagram is kept (30 s) */
 } rtpproc_decoder_config;
 
 /* Opaque decoder: holds the reassembly state and the counters. */

@@ -17,21 +17,21 @@ extern "C" {
  * rtpproc_rtp_parse() and lives as long as that buffer.
  */
 typedef struct rtpproc_rtp_hdr {
-    uint8_t version;   /* always 2 after a successful parse */
-    bool padding;      /* P bit */
-    bool extension;    /* X bit */
+    uint8_t version; /* always 2 after a successful parse */
+    bool padding;    /* P bit */
+    bool extension;  /* X bit */
     uint8_t csrc_count;
-    bool marker;       /* M bit */
-    uint8_t pt;        /* payload type, 0..127 */
+    bool marker; /* M bit */
+    uint8_t pt;  /* payload type, 0..127 */
     uint16_t seq;
-    uint32_t ts;       /* RTP timestamp, clock-rate units */
+    uint32_t ts; /* RTP timestamp, clock-rate units */
     uint32_t ssrc;
-    size_t hdr_len;    /* fixed header + CSRCs + extension, in bytes */
+    size_t hdr_len; /* fixed header + CSRCs + extension, in bytes */
     const uint8_t *payload;
-    size_t payload_len; /* on-the-wire payload length, padding removed */
+    size_t payload_len;    /* on-the-wire payload length, padding removed */
     size_t payload_caplen; /* payload bytes actually present (<= payload_len) */
-    uint8_t pad_len;    /* padding bytes removed (0 when P is clear) */
-    bool truncated;     /* the payload was cut by the snaplen */
+    uint8_t pad_len;       /* padding bytes removed (0 when P is clear) */
+    bool truncated;        /* the payload was cut by the snaplen */
 } rtpproc_rtp_hdr;
 
 /*

@@ -26,9 +26,9 @@ typedef struct rtpproc_sink_format {
 typedef struct rtpproc_sink_info {
     const rtpproc_flow *flow;
     uint32_t ssrc;
-    unsigned pt;              /* first audio payload type */
-    const char *codec_name;   /* e.g. "PCMA" */
-    rtpproc_time_ns start;    /* capture time of the stream's first packet */
+    unsigned pt;            /* first audio payload type */
+    const char *codec_name; /* e.g. "PCMA" */
+    rtpproc_time_ns start;  /* capture time of the stream's first packet */
 } rtpproc_sink_info;
 
 typedef struct rtpproc_sink rtpproc_sink;
@@ -53,8 +53,8 @@ typedef struct rtpproc_sink_ops {
 struct rtpproc_sink {
     const rtpproc_sink_ops *ops;
     rtpproc_sink_format fmt;
-    uint64_t frames;        /* frames appended so far (audio + silence) */
-    char *path;             /* file written, or NULL; owned by the sink */
+    uint64_t frames; /* frames appended so far (audio + silence) */
+    char *path;      /* file written, or NULL; owned by the sink */
 };
 
 /*

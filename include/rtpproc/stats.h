@@ -60,17 +60,17 @@ RTPPROC_API int64_t rtpproc_seq_lost(const rtpproc_seq_state *s);
  * consecutive arrivals.
  */
 typedef struct rtpproc_jitter_state {
-    bool have_prev;           /* a previous packet (for the delta) */
-    bool have_jit_prev;       /* a previous packet with a clock rate (for J) */
-    uint32_t clock_rate;      /* timestamp units per second of that packet */
+    bool have_prev;      /* a previous packet (for the delta) */
+    bool have_jit_prev;  /* a previous packet with a clock rate (for J) */
+    uint32_t clock_rate; /* timestamp units per second of that packet */
     rtpproc_time_ns prev_arrival;
     rtpproc_time_ns jit_prev_arrival;
     uint32_t prev_ts;
-    double jitter;            /* J, ts units */
+    double jitter; /* J, ts units */
     double max_jitter_ms;
-    double sum_jitter_ms;     /* for the mean over jitter samples */
+    double sum_jitter_ms; /* for the mean over jitter samples */
     uint64_t jitter_samples;
-    double max_delta_ms;      /* largest gap between consecutive arrivals */
+    double max_delta_ms; /* largest gap between consecutive arrivals */
 } rtpproc_jitter_state;
 
 RTPPROC_API void rtpproc_jitter_init(rtpproc_jitter_state *j);

@@ -60,10 +60,36 @@ static void test_rtp_rejects_not_rtp(void)
 static void test_rtp_csrc_and_extension(void)
 {
     /* CC=2, X=1: 2 CSRCs, extension profile 0xBEDE with 1 word, 2 payload bytes */
-    static const uint8_t p[] = {0x92, 0x00, 0x00, 0x01, 0, 0, 0, 160, 0, 0, 0, 1,
-                                /* CSRC */ 1, 1, 1, 1, 2, 2, 2, 2,
-                                /* ext */ 0xbe, 0xde, 0x00, 0x01, 0x10, 0xaa, 0, 0,
-                                /* payload */ 0x11, 0x22};
+    static const uint8_t p[] = {0x92,
+                                0x00,
+                                0x00,
+                                0x01,
+                                0,
+                                0,
+                                0,
+                                160,
+                                0,
+                                0,
+                                0,
+                                1,
+                                /* CSRC */ 1,
+                                1,
+                                1,
+                                1,
+                                2,
+                                2,
+                                2,
+                                2,
+                                /* ext */ 0xbe,
+                                0xde,
+                                0x00,
+                                0x01,
+                                0x10,
+                                0xaa,
+                                0,
+                                0,
+                                /* payload */ 0x11,
+                                0x22};
     rtpproc_rtp_hdr h;
     CU_ASSERT_EQUAL(rtpproc_rtp_parse(p, sizeof(p), sizeof(p), &h), RTPPROC_PARSE_OK);
     CU_ASSERT_EQUAL(h.csrc_count, 2);
@@ -89,8 +115,8 @@ static void test_rtp_csrc_and_extension(void)
 static void test_rtp_padding(void)
 {
     /* P=1, 4 payload bytes + 3 padding bytes, last octet = 3 */
-    static const uint8_t p[] = {0xa0, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1,
-                                0x11, 0x22, 0x33, 0x44, 0, 0, 3};
+    static const uint8_t p[] = {0xa0, 0x00, 0,    1,    0,    0,    0, 0, 0, 0,
+                                0,    1,    0x11, 0x22, 0x33, 0x44, 0, 0, 3};
     rtpproc_rtp_hdr h;
     CU_ASSERT_EQUAL(rtpproc_rtp_parse(p, sizeof(p), sizeof(p), &h), RTPPROC_PARSE_OK);
     CU_ASSERT_EQUAL(h.pad_len, 3);
@@ -113,8 +139,7 @@ static void test_rtp_truncated_is_not_invalid(void)
     rtpproc_rtp_hdr h;
     /* header cut at every offset: truncated (0 and 1 byte: not even V known) */
     for (size_t cap = 0; cap < 12; cap++)
-        CU_ASSERT_EQUAL(rtpproc_rtp_parse(plain, cap, sizeof(plain), &h),
-                        RTPPROC_PARSE_TRUNCATED);
+        CU_ASSERT_EQUAL(rtpproc_rtp_parse(plain, cap, sizeof(plain), &h), RTPPROC_PARSE_TRUNCATED);
     /* payload cut: a valid header whose payload is marked truncated */
     CU_ASSERT_EQUAL(rtpproc_rtp_parse(plain, 14, sizeof(plain), &h), RTPPROC_PARSE_OK);
     CU_ASSERT_TRUE(h.truncated);

@@ -72,7 +72,7 @@ static void test_stats_wrap_counts_cycle(void)
 static void test_stats_loss_and_duplicate(void)
 {
     rtpproc_seq_state s;
-    valid_source(&s, 10); /* 10, 11 */
+    valid_source(&s, 10);       /* 10, 11 */
     rtpproc_seq_update(&s, 13); /* 12 lost */
     rtpproc_seq_update(&s, 14);
     CU_ASSERT_EQUAL(rtpproc_seq_expected(&s), 5);
