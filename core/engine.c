@@ -449,6 +449,14 @@ static void learn_binding(void *ud, const rtpproc_addr *addr, uint16_t port, uns
     (void)rtpproc_engine_learn_pt(ud, addr, port, pt, name, rate, channels, fmtp);
 }
 
+void rtpproc_engine_set_epoch(rtpproc_engine *e, rtpproc_time_ns first_frame)
+{
+    if (!e->sh.have_epoch) {
+        e->sh.have_epoch = true;
+        e->sh.epoch = first_frame;
+    }
+}
+
 unsigned rtpproc_engine_learn_sdp(rtpproc_engine *e, const uint8_t *msg, size_t len)
 {
     if (e == NULL || msg == NULL || !rp_sip_detect(msg, len))
@@ -466,6 +474,7 @@ int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
 
     e->sh.error[0] = '\0';
     e->counters.datagrams++;
+    rtpproc_engine_set_epoch(e, d->ts);
     int expired = expire(e, d->ts);
 
     switch (rtpproc_rtp_parse(d->payload, d->caplen, d->len, &h)) {

@@ -382,6 +382,17 @@ static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, con
  * previous packet's length becomes silence, truncated to an int as the
  * player does. CONTINUOUS writes no silence at all.
  */
+/* Wireshark's nstime_to_sec(): seconds + nanoseconds / 1e9, in doubles. */
+static double player_seconds(rtpproc_time_ns t)
+{
+    int64_t sec = t / RTPPROC_NS_PER_SEC, ns = t % RTPPROC_NS_PER_SEC;
+    if (ns < 0) {
+        sec -= 1;
+        ns += RTPPROC_NS_PER_SEC;
+    }
+    return (double)sec + (double)ns / 1e9;
+}
+
 static int place_player(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
                         int64_t ext, long n)
 {
@@ -395,7 +406,8 @@ static int place_player(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, 
     if (c->native != RTPPROC_NATIVE_NONE && p->payload_len == 1)
         return 0;
     double rtp_time = (double)(ext - s->pl_start_ts) / (double)d->spec.clock_rate;
-    double arrive_offset = (double)(p->arrival - s->first_arrival) / (double)RTPPROC_NS_PER_SEC;
+    double arrive_offset =
+        player_seconds(p->arrival - sh->epoch) - player_seconds(s->first_arrival - sh->epoch);
     double arrive_time = arrive_offset - s->pl_start_time;
     double buffer_ms = (double)sh->cfg->jitter_buffer / (double)RTPPROC_NS_PER_MSEC;
 

@@ -132,9 +132,13 @@ typedef struct rp_stream {
 /* What playout needs from the engine. */
 struct rp_engine_shared {
     const rtpproc_engine_config *cfg;
-    const rp_ptlearn *learned; /* PTs learned from SDP, by endpoint */
-    int16_t *pcm;              /* decode scratch, grown on demand */
-    size_t pcm_cap;            /* in int16 samples */
+    const rp_ptlearn *learned;
+    bool have_epoch; /* epoch is set */
+    rtpproc_time_ns epoch;
+    /* the capture's first frame (rtpproc_engine_set_epoch) */ /* PTs learned from SDP, by
+                                                                  endpoint */
+    int16_t *pcm;                                              /* decode scratch, grown on demand */
+    size_t pcm_cap;                                            /* in int16 samples */
     char error[512];
 };
 

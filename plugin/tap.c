@@ -229,6 +229,10 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
     d.flow.sport = (uint16_t)pinfo->srcport;
     d.flow.dport = (uint16_t)pinfo->destport;
     d.ts = (rtpproc_time_ns)pinfo->abs_ts.secs * RTPPROC_NS_PER_SEC + pinfo->abs_ts.nsecs;
+    /* rel_ts counts from the capture's first frame: that frame's time. */
+    rtpproc_engine_set_epoch(
+        t->engine,
+        d.ts - ((rtpproc_time_ns)pinfo->rel_ts.secs * RTPPROC_NS_PER_SEC + pinfo->rel_ts.nsecs));
 
     learn_pt_name(t, ri, &d.flow);
     if (ri->info_all_data_present && ri->info_data != NULL) {

@@ -531,6 +531,9 @@ static bool read_input(cli *c, run *r, rp_input *in)
             set_status(r, EXIT_INPUT);
             break;
         }
+        /* The first frame of the capture, whatever it is, is where the
+         * Wireshark player's arrival offsets count from (--timing jitter). */
+        rtpproc_engine_set_epoch(r->engine, ts);
         if (rtpproc_decode_frame(r->decoder, in->linktype, ts, data, h->caplen, h->len, &dg) !=
             RTPPROC_PARSE_OK)
             continue;

@@ -252,6 +252,16 @@ RTPPROC_API int rtpproc_engine_learn_pt(rtpproc_engine *e, const rtpproc_addr *a
  */
 RTPPROC_API unsigned rtpproc_engine_learn_sdp(rtpproc_engine *e, const uint8_t *msg, size_t len);
 
+/*
+ * Sets the capture's start (the time of its first frame, of any kind) the
+ * first time it is called; later calls are ignored. JITTER timing counts
+ * arrival offsets from it in seconds as the Wireshark player does
+ * (nstime_to_sec of times relative to the first frame), so that its
+ * floating-point rounding is the player's. Without a call, the first
+ * datagram fed is the start.
+ */
+RTPPROC_API void rtpproc_engine_set_epoch(rtpproc_engine *e, rtpproc_time_ns first_frame);
+
 /* The last error message ("" if none); lives until the next call. */
 RTPPROC_API const char *rtpproc_engine_error(const rtpproc_engine *e);
 

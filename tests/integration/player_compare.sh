@@ -89,6 +89,10 @@ gen gen-wrap-reorder --codec pcmu --packets 250 --seq-start 65500 --ts-start 0xF
     --delay 20:30 --delay 35:30 --delay 70:25 --delay 150:45 --seed 14
 # RTP padding (1..8 bytes on every third packet) and losses.
 gen gen-pad --codec pcma --packets 200 --pad --loss 50,120-121 --seed 15
+# Arrival jitter with a resync whose silence is exactly 201 samples in exact
+# arithmetic: the player's nstime_to_sec() offsets make it 200.999..., so
+# it writes 200 (jitter 5 ms); rtpproc must compute offsets the same way.
+gen gen-rounding --codec pcma --packets 300 --jitter 40 --loss 60-62,150,151 --seed 6
 
 # One-byte PCMA payloads (packets 40 and 70 of 100, 20 ms apart), which
 # rtpgen cannot make: RTP built here, framed by text2pcap.
@@ -127,6 +131,7 @@ for mode in rtp jitter continuous; do
     done <captures.txt
 done
 echo "gen-jitter|$WORKDIR/gen-jitter.pcap|jitter|20" >>jobs.txt
+echo "gen-rounding|$WORKDIR/gen-rounding.pcap|jitter|5" >>jobs.txt
 { grep -E '^(marseillaise-srtp|SIP_DTMF2)\|' jobs.txt || true; grep -vE '^(marseillaise-srtp|SIP_DTMF2)\|' jobs.txt; } >jobs.sorted
 
 # ws-LABEL-MODE[JB]: the export directory (JB only when not 50).
@@ -218,6 +223,10 @@ while IFS='|' read -r label cap; do
     if [ "$label" = gen-jitter ]; then
         run_expect 0 "$RTPPROC" -r "$cap" -o "rp-$label-jitter:20" --timing jitter:20 \
             --json "rp-$label-jitter:20.json" --force -q
+    fi
+    if [ "$label" = gen-rounding ]; then
+        run_expect 0 "$RTPPROC" -r "$cap" -o "rp-$label-jitter:5" --timing jitter:5 \
+            --json "rp-$label-jitter:5.json" --force -q
     fi
 done <captures.txt
 
