@@ -31,22 +31,10 @@ out=${1:-$here}
 [ $# -gt 0 ] && shift
 base_port=${RTP_PORT_BASE:-42000}
 
-for tool in tcpdump ffmpeg perl; do
-    command -v "$tool" >/dev/null || {
-        echo "make-codec-captures.sh: $tool not found" >&2
-        exit 1
-    }
-done
+LO_NAME=make-codec-captures.sh
+. "$here/loopback.sh"
+lo_init ffmpeg perl
 mkdir -p "$out"
-tmp=$(mktemp -d)
-rx_pid=
-tcpdump_pid=
-cleanup() {
-    if [ -n "$tcpdump_pid" ]; then kill "$tcpdump_pid" 2>/dev/null || true; fi
-    if [ -n "$rx_pid" ]; then kill "$rx_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 
 mono="0.4*sin(2*PI*440*t)+0.3*sin(2*PI*1000*t)"
 right="0.4*sin(2*PI*660*t)+0.3*sin(2*PI*1500*t)"
@@ -146,31 +134,7 @@ record() {
         esac
     done
     graph=$(signal "$rate" "$ch" "$(duration "$rate" "$ch")")
-    perl -MIO::Socket::INET -e '
-        my ($p) = @ARGV;
-        my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $_,
-                                            Proto => "udp") or die "port $_: $!\n" } ($p, $p + 1);
-        $| = 1; print "ready\n";
-        my $buf;
-        while (1) {
-            my $rin = ""; vec($rin, fileno($_), 1) = 1 for @s;
-            select(my $rout = $rin, undef, undef, 1) > 0 or next;
-            vec($rout, fileno($_), 1) and $_->recv($buf, 65535) for @s;
-        }' "$port" >"$tmp/rx.out" &
-    rx_pid=$!
-    tcpdump -i lo -n -U -Z "$(id -un)" -w "$tmp/cap.pcap" \
-        "udp and (port $port or port $((port + 1)))" 2>"$tmp/tcpdump.err" &
-    tcpdump_pid=$!
-    n=0
-    until grep -q "listening on" "$tmp/tcpdump.err" && grep -q ready "$tmp/rx.out"; do
-        n=$((n + 1))
-        if [ $n -gt 100 ] || ! kill -0 "$tcpdump_pid" 2>/dev/null || ! kill -0 "$rx_pid" 2>/dev/null; then
-            cat "$tmp/tcpdump.err" >&2
-            echo "make-codec-captures.sh: tcpdump or the receiver did not start" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
+    lo_start "$port"
     case "$sender" in
     rtp)
         # shellcheck disable=SC2086 # $enc is a list of ffmpeg options
@@ -193,19 +157,11 @@ record() {
             "$port" "$pt" "$pt" "$enc_name" >"$out/ffmpeg-$name-lo.sdp"
         ;;
     esac
-    sleep 1
-    kill -INT "$tcpdump_pid"
-    wait "$tcpdump_pid" || true
-    tcpdump_pid=
-    kill "$rx_pid"
-    wait "$rx_pid" 2>/dev/null || true
-    rx_pid=
-    cat "$tmp/tcpdump.err" >&2
-    mv "$tmp/cap.pcap" "$out/ffmpeg-$name-lo.pcap"
+    lo_stop "$out/ffmpeg-$name-lo.pcap"
 }
 
 # Source WAVs, one per rate/layout used. The loops read files rather than
-# pipes so that they run in this shell and the cleanup trap sees the pids.
+# pipes so that they run in this shell and the lo_cleanup trap sees the pids.
 table >"$tmp/table"
 awk '{ print $2, $3 }' "$tmp/table" | sort -u >"$tmp/sources"
 while read -r rate ch; do
