@@ -218,7 +218,8 @@ if [ -r "$R/SIP_DTMF2.pcap" ]; then
     mkdir sdp-sa
     run_expect 0 "$RTPPROC" -r "$R/SIP_DTMF2.pcap" -o sdp-sa --json sdp-sa.json -q
     assert_eq '"g711A, telephone-event"' "$(jq "$s | .payload" sdp-sa.json)" "standalone payload names"
-    assert_eq '"sdp"' "$(jq "$s | .formats[] | select(.pt == 96) | .source" sdp-sa.json)"         "standalone: PT 96 resolved from SDP"
+    assert_eq '"sdp"' "$(jq "$s | .formats[] | select(.pt == 96) | .source" sdp-sa.json)" \
+        "standalone: PT 96 resolved from SDP"
     # ... and without the SIP packets PT 96 is unknown and the report says
     # how to name it; --pt-map then does what the SDP did.
     tcpdump -r "$R/SIP_DTMF2.pcap" -w nosip.pcap 'not port 5060' 2>/dev/null
@@ -253,57 +254,6 @@ if [ -r "$R/sip-rtp-l16.pcap" ]; then
         assert_eq "$want" "$got" "sip-rtp-l16: rate/channels per call ($j)"
     done
     echo "-- rates/channels per call: $want"
-fi
-
-echo "PASS ($compared captures compared, $skipped skipped)"
-    exit 0
-fi
-R=$SHARED_DIR/captures/real
-
-echo "== real captures"
-# Without SIP: heuristic RTP (or Decode As, as the MANIFEST says).
-for f in sipp-g711a.pcap sipp-dtmf_2833_pound.pcap marseillaise-srtp.pcap ndpi-rtp.pcapng \
-    rtpproxy-G723_1.a.pcap rtpproxy-c1.a.pcap rtpproxy-dups.a.pcap rtpproxy-lost.a.pcap \
-    rtpproxy-weird.o.pcap webrtc_opus_p2p.pcap webrtc-freeswitch.pcapng; do
-    compare "${f%.*}" "$R/$f" "${HEUR[@]}"
-done
-compare rtpproxy-DLT_NULL.a "$R/rtpproxy-DLT_NULL.a.pcap" -d udp.port==12344,rtp
-compare WebRTC_PCMA_Turn_SDES_Call_1 "$R/WebRTC_PCMA_Turn_SDES_Call_1.pcap" \
-    -o rtp.heuristic_rtp:TRUE
-# SIP/SDP (or, for the VoWiFi capture, RTP tshark finds by itself): no option.
-for f in aaa.pcap SIP_DTMF2.pcap sip-rtp-g711.pcap sip-rtp-g722.pcap sip-rtp-g729a.pcap \
-    sip-rtp-gsm.pcap sip-rtp-ilbc.pcap sip-rtp-l16.pcap sip-rtp-opus.pcap sip-rtp-speex.pcap \
-    sip-rtp-lpc.pcap sip-rtp-dvi4.pcap h263-over-rtp.pcap sample2_vowifi_ipv4_esp_ipv4.pcap; do
-    compare "${f%.*}" "$R/$f"
-done
-for f in sipp-g711a aaa SIP_DTMF2 sip-rtp-g711; do
-    [ ! -r "$R/$f.pcap" ] || [ "${RECORDINGS[$f]:-0}" -ge 1 ] ||
-        fail "$f: no G.711 recording compared"
-done
-
-echo "== SIP_DTMF2: PT 96 is telephone-event by SDP alone"
-if [ -r "$R/SIP_DTMF2.pcap" ]; then
-    # tshark's own statistics name it from the SDP too.
-    tshark -r "$R/SIP_DTMF2.pcap" -q -z rtp,streams 2>/dev/null | grep -q '0x5711BF84 *g711A, telephone-event' ||
-        fail "tshark -z rtp,streams does not name PT 96 telephone-event"
-    mkd sdp
-    run_expect 0 tshark_u -r "$R/SIP_DTMF2.pcap" -q -z "rtpproc,dir=sdp,json=sdp.json"
-    s='.streams[] | select(.ssrc == "0x5711BF84")'
-    assert_eq '"g711A, telephone-event"' "$(jq "$s | .payload" sdp.json)" "payload names"
-    assert_eq "[8,96]" "$(jq -c "$s | .payload_types" sdp.json)" "payload types"
-    assert_eq 0 "$(jq "$s | .undecodable" sdp.json)" "undecodable packets"
-    assert_eq '"PCMA"' "$(jq "$s | .codec" sdp.json)" "recorded codec"
-    assert_grep "g711A, telephone-event" "$RUN_OUT"
-    # Without the SDP name (standalone, no --pt-map) PT 96 is unknown...
-    mkdir sdp-sa
-    run_expect 0 "$RTPPROC" -r "$R/SIP_DTMF2.pcap" -o sdp-sa --json sdp-sa.json -q
-    assert_eq '"g711A, RTPType-96"' "$(jq "$s | .payload" sdp-sa.json)" "standalone payload names"
-    [ "$(jq "$s | .undecodable" sdp-sa.json)" -gt 0 ] ||
-        fail "the standalone tool decoded PT 96 without a mapping"
-    # ... and the events never become audio either way.
-    for f in sdp/*.wav; do
-        cmp -s "$f" "sdp-sa/$(basename "$f")" || fail "$f differs without the telephone-event name"
-    done
 fi
 
 echo "PASS ($compared captures compared, $skipped skipped)"
