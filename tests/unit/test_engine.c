@@ -10,96 +10,10 @@
 
 #include <CUnit/CUnit.h>
 
+#include "capsink.h"
 #include "rtpproc/engine.h"
 
 CU_pSuite rtpproc_test_engine_suite(void);
-
-/* ---- a sink that keeps what it got, for inspection after close ---- */
-
-#define MAX_CAPS 8
-typedef struct cap_sink {
-    rtpproc_sink base;
-    int16_t *pcm;
-    size_t n, cap;
-    bool closed;
-} cap_sink;
-
-static cap_sink *caps[MAX_CAPS];
-static unsigned ncaps;
-
-static int cap_put(cap_sink *c, int16_t v)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 1024;
-        int16_t *p = realloc(c->pcm, cap * sizeof(*p));
-        if (p == NULL)
-            return RTPPROC_ENOMEM;
-        c->pcm = p;
-        c->cap = cap;
-    }
-    c->pcm[c->n++] = v;
-    return 0;
-}
-
-static int cap_write_pcm(rtpproc_sink *s, const int16_t *f, size_t n)
-{
-    for (size_t i = 0; i < n * s->fmt.channels; i++)
-        if (cap_put((cap_sink *)s, f[i]) < 0)
-            return RTPPROC_ENOMEM;
-    s->frames += n;
-    return 0;
-}
-
-static int cap_write_silence(rtpproc_sink *s, uint64_t n)
-{
-    for (uint64_t i = 0; i < n * s->fmt.channels; i++)
-        if (cap_put((cap_sink *)s, 0) < 0)
-            return RTPPROC_ENOMEM;
-    s->frames += n;
-    return 0;
-}
-
-static int cap_flush(rtpproc_sink *s)
-{
-    (void)s;
-    return 0;
-}
-
-static int cap_close(rtpproc_sink *s)
-{
-    ((cap_sink *)s)->closed = true;
-    return 0;
-}
-
-static const rtpproc_sink_ops cap_ops = {cap_write_pcm, NULL, cap_write_silence, cap_flush,
-                                         cap_close};
-
-static rtpproc_sink *cap_open(void *ud, const rtpproc_sink_info *info,
-                              const rtpproc_sink_format *fmt, int *status, char *err, size_t len)
-{
-    (void)info;
-    (void)err;
-    (void)len;
-    if (ncaps == MAX_CAPS) {
-        *status = RTPPROC_ELIMIT;
-        return NULL;
-    }
-    cap_sink *c = calloc(1, sizeof(*c));
-    c->base.ops = &cap_ops;
-    c->base.fmt = *fmt;
-    c->base.path = ud; /* a name for the summary when the test gives one */
-    caps[ncaps++] = c;
-    return &c->base;
-}
-
-static void caps_reset(void)
-{
-    for (unsigned i = 0; i < ncaps; i++) {
-        free(caps[i]->pcm);
-        free(caps[i]);
-    }
-    ncaps = 0;
-}
 
 /* ---- packet builder ---- */
 
@@ -111,11 +25,11 @@ static rtpproc_engine *make_engine_timing(enum rtpproc_timing timing, int64_t ji
 {
     rtpproc_engine_config cfg;
     rtpproc_engine_config_init(&cfg);
-    cfg.sink_open = cap_open;
+    cfg.sink_open = test_capsink_open;
     cfg.timing = timing;
     cfg.jitter_buffer = jitter_ms * MS;
     cfg.plc = plc;
-    caps_reset();
+    test_capsink_reset();
     return rtpproc_engine_new(&cfg);
 }
 
@@ -162,7 +76,7 @@ static int feed(uint16_t seq, uint32_t ts, int64_t t_ms, uint8_t fill)
 #define A_POS 0xD5
 #define A_NEG 0x55
 
-static void assert_span(const cap_sink *c, size_t from, size_t n, int16_t v)
+static void assert_span(const test_capsink *c, size_t from, size_t n, int16_t v)
 {
     CU_ASSERT_FATAL(from + n <= c->n);
     size_t bad = 0;
@@ -183,7 +97,7 @@ static void done(void)
 {
     rtpproc_engine_free(eng);
     eng = NULL;
-    caps_reset();
+    test_capsink_reset();
 }
 
 static void test_engine_probation_keeps_first_packet(void)
@@ -194,11 +108,11 @@ static void test_engine_probation_keeps_first_packet(void)
     CU_ASSERT_EQUAL(feed(101, 8160, 20, A_NEG), RTPPROC_PKT_RTP);
     CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 1);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    CU_ASSERT_TRUE(caps[0]->closed);
-    CU_ASSERT_EQUAL(caps[0]->n, 320);
-    assert_span(caps[0], 0, 160, 8);
-    assert_span(caps[0], 160, 160, -8);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_TRUE(test_caps[0]->closed);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 320);
+    assert_span(test_caps[0], 0, 160, 8);
+    assert_span(test_caps[0], 160, 160, -8);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->packets, 2);
     CU_ASSERT_EQUAL(s->lost, 0);
@@ -224,11 +138,11 @@ static void test_engine_probation_keeps_packet_before_gap_and_dup(void)
     CU_ASSERT_EQUAL(s->expected, 5);
     CU_ASSERT_EQUAL(s->lost, 1); /* 2 lost, 1 duplicate: expected - packets */
     CU_ASSERT_EQUAL(s->duplicates, 1);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    CU_ASSERT_EQUAL(caps[0]->n, 800);
-    assert_span(caps[0], 0, 160, 8);
-    assert_span(caps[0], 160, 320, 0);
-    assert_span(caps[0], 480, 320, -8);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 800);
+    assert_span(test_caps[0], 0, 160, 8);
+    assert_span(test_caps[0], 160, 320, 0);
+    assert_span(test_caps[0], 480, 320, -8);
     done();
 }
 
@@ -241,7 +155,7 @@ static void test_engine_single_packet_makes_no_stream(void)
     size_t n;
     rtpproc_engine_summaries(eng, &n);
     CU_ASSERT_EQUAL(n, 0);
-    CU_ASSERT_EQUAL(ncaps, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     CU_ASSERT_EQUAL(rtpproc_engine_counters_get(eng)->streams, 0);
     done();
 }
@@ -254,11 +168,11 @@ static void test_engine_loss_becomes_silence(void)
     /* seq 3 (ts 320) lost */
     feed(4, 480, 60, A_NEG);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    CU_ASSERT_EQUAL(caps[0]->n, 640);
-    assert_span(caps[0], 0, 320, 8);
-    assert_span(caps[0], 320, 160, 0);
-    assert_span(caps[0], 480, 160, -8);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 640);
+    assert_span(test_caps[0], 0, 320, 8);
+    assert_span(test_caps[0], 320, 160, 0);
+    assert_span(test_caps[0], 480, 160, -8);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->lost, 1);
     CU_ASSERT_EQUAL(s->expected, 4);
@@ -274,8 +188,8 @@ static void test_engine_duplicate_dropped(void)
     feed(2, 160, 21, A_NEG); /* duplicate with other bytes: must not be written */
     feed(3, 320, 40, A_POS);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL(caps[0]->n, 480);
-    assert_span(caps[0], 0, 480, 8);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 480);
+    assert_span(test_caps[0], 0, 480, 8);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->duplicates, 1);
     CU_ASSERT_EQUAL(s->packets, 4);
@@ -292,11 +206,11 @@ static void test_engine_seq_and_ts_wrap(void)
     feed(1, 0x000000A0u, 60, A_NEG);
     feed(2, 0x00000140u, 80, A_NEG);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    CU_ASSERT_EQUAL(caps[0]->n, 800);
-    assert_span(caps[0], 0, 320, 8);
-    assert_span(caps[0], 320, 160, 0);
-    assert_span(caps[0], 480, 320, -8);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 800);
+    assert_span(test_caps[0], 0, 320, 8);
+    assert_span(test_caps[0], 320, 160, 0);
+    assert_span(test_caps[0], 480, 320, -8);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->expected, 5);
     CU_ASSERT_EQUAL(s->lost, 1);
@@ -313,10 +227,10 @@ static void test_engine_reorder_within_window(void)
     feed(3, 320, 45, 0xD4);  /* A-law 0xD4 = +24 */
     feed(5, 640, 80, A_NEG);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL(caps[0]->n, 800);
-    assert_span(caps[0], 0, 320, 8);
-    assert_span(caps[0], 320, 160, 24);
-    assert_span(caps[0], 480, 320, -8);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 800);
+    assert_span(test_caps[0], 0, 320, 8);
+    assert_span(test_caps[0], 320, 160, 24);
+    assert_span(test_caps[0], 480, 320, -8);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->lost, 0);
     CU_ASSERT_EQUAL(s->late, 0);
@@ -334,8 +248,8 @@ static void test_engine_late_beyond_window_dropped(void)
     feed(6, 800, 200, A_POS); /* 140 ms after 4 arrived: gap given up */
     feed(3, 320, 210, A_NEG); /* too late */
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL(caps[0]->n, 960);
-    assert_span(caps[0], 320, 160, 0);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 960);
+    assert_span(test_caps[0], 320, 160, 0);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->late, 1);
     CU_ASSERT_EQUAL(s->duplicates, 0);
@@ -350,8 +264,8 @@ static void test_engine_idle_timeout_starts_new_stream(void)
     /* 6 s later (timeout 5 s): the first stream is closed on this packet */
     feed(3, 320, 6020, A_NEG);
     CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    CU_ASSERT_TRUE(caps[0]->closed);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_TRUE(test_caps[0]->closed);
     feed(4, 480, 6040, A_NEG);
     rtpproc_engine_finish(eng);
     size_t n;
@@ -360,9 +274,9 @@ static void test_engine_idle_timeout_starts_new_stream(void)
     CU_ASSERT_EQUAL(s[0].packets, 2);
     CU_ASSERT_EQUAL(s[1].packets, 2);
     CU_ASSERT_EQUAL(s[1].first_seq, 3);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 2);
-    CU_ASSERT_EQUAL(caps[1]->n, 320);
-    assert_span(caps[1], 0, 320, -8);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 2);
+    CU_ASSERT_EQUAL(test_caps[1]->n, 320);
+    assert_span(test_caps[1], 0, 320, -8);
     done();
 }
 
@@ -376,7 +290,7 @@ static void test_engine_tick_closes_idle_stream(void)
     CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 1);
     CU_ASSERT_EQUAL(rtpproc_engine_tick(eng, base + 5100 * MS), 0);
     CU_ASSERT_EQUAL(rtpproc_engine_open_streams(eng), 0);
-    CU_ASSERT_TRUE(caps[0]->closed);
+    CU_ASSERT_TRUE(test_caps[0]->closed);
     done();
 }
 
@@ -389,9 +303,9 @@ static void test_engine_bogus_jump_reanchors(void)
     feed(3, 160 + 8000u * 3600u, 40, A_NEG);
     feed(4, 320 + 8000u * 3600u, 60, A_NEG);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL(caps[0]->n, 640);
-    assert_span(caps[0], 0, 320, 8);
-    assert_span(caps[0], 320, 320, -8);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 640);
+    assert_span(test_caps[0], 0, 320, 8);
+    assert_span(test_caps[0], 320, 320, -8);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->discontinuities, 1);
     done();
@@ -405,8 +319,8 @@ static void test_engine_silence_gap_confirmed_by_arrival(void)
     /* DTX: 1 s of silence, arrival agrees */
     feed(3, 320 + 8000, 1040, A_NEG);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL(caps[0]->n, 320 + 8000 + 160);
-    assert_span(caps[0], 320, 8000, 0);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 320 + 8000 + 160);
+    assert_span(test_caps[0], 320, 8000, 0);
     CU_ASSERT_EQUAL(only_summary()->discontinuities, 0);
     done();
 }
@@ -415,10 +329,10 @@ static void test_engine_ssrc_filter_and_unknown_pt(void)
 {
     rtpproc_engine_config cfg;
     rtpproc_engine_config_init(&cfg);
-    cfg.sink_open = cap_open;
+    cfg.sink_open = test_capsink_open;
     cfg.ssrc_filter_set = true;
     cfg.ssrc_filter = 0xABCD;
-    caps_reset();
+    test_capsink_reset();
     eng = rtpproc_engine_new(&cfg);
     CU_ASSERT_EQUAL(feed(1, 0, 0, A_POS), RTPPROC_PKT_FILTERED);
     CU_ASSERT_EQUAL(feed_pt(0xABCD, 120, 1, 0, 0, 50, 1), RTPPROC_PKT_RTP);
@@ -429,7 +343,7 @@ static void test_engine_ssrc_filter_and_unknown_pt(void)
     CU_ASSERT_PTR_NULL(s->file);
     CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_NO_CODEC);
     CU_ASSERT_TRUE(s->pts[120]);
-    CU_ASSERT_EQUAL(ncaps, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     CU_ASSERT_EQUAL(rtpproc_engine_counters_get(eng)->filtered, 1);
     done();
 }
@@ -457,7 +371,7 @@ static void test_engine_truncated_payload_not_decoded(void)
     CU_ASSERT_EQUAL(s->truncated, 3);
     CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_TRUNCATED);
     CU_ASSERT_PTR_NULL(s->file);
-    CU_ASSERT_EQUAL(ncaps, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     CU_ASSERT_EQUAL(rtpproc_engine_counters_get(eng)->payload_truncated, 3);
     done();
 }
@@ -466,9 +380,9 @@ static void test_engine_ssrc_flood_is_bounded(void)
 {
     rtpproc_engine_config cfg;
     rtpproc_engine_config_init(&cfg);
-    cfg.sink_open = cap_open;
+    cfg.sink_open = test_capsink_open;
     cfg.max_probation = 64;
-    caps_reset();
+    test_capsink_reset();
     eng = rtpproc_engine_new(&cfg);
     for (uint32_t i = 0; i < 10000; i++)
         feed_pt(0x1000 + i, 8, (uint16_t)(i * 7919), i, i, 160, A_POS);
@@ -476,7 +390,7 @@ static void test_engine_ssrc_flood_is_bounded(void)
     const rtpproc_engine_counters *c = rtpproc_engine_counters_get(eng);
     CU_ASSERT_EQUAL(c->streams, 0);
     CU_ASSERT_EQUAL(c->probation_evicted, 10000 - 64);
-    CU_ASSERT_EQUAL(ncaps, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     done();
 }
 
@@ -501,8 +415,8 @@ static void test_engine_reordered_packets_are_counted_and_placed(void)
     CU_ASSERT_EQUAL(s->reordered, 1);
     CU_ASSERT_EQUAL(s->late, 0);
     CU_ASSERT_EQUAL(s->silence_frames, 0);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    assert_span(caps[0], 320, 320, -8);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    assert_span(test_caps[0], 320, 320, -8);
     done();
 }
 
@@ -514,10 +428,10 @@ static void test_engine_continuous_closes_gaps(void)
     /* A pause of 2 s (DTX): no silence either. */
     feed(11, 160 * 10 + 16000, 200 + 2000, A_NEG);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    CU_ASSERT_EQUAL(caps[0]->n, 10 * 160);
-    assert_span(caps[0], 0, 9 * 160, 8);
-    assert_span(caps[0], 9 * 160, 160, -8);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 10 * 160);
+    assert_span(test_caps[0], 0, 9 * 160, 8);
+    assert_span(test_caps[0], 9 * 160, 160, -8);
     CU_ASSERT_EQUAL(only_summary()->silence_frames, 0);
     done();
 }
@@ -533,8 +447,8 @@ static void test_engine_jitter_mode_truncates_like_the_player(void)
     eng = make_engine_timing(RTPPROC_TIMING_JITTER, 50, false);
     feed_run(20, 14);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-    CU_ASSERT_EQUAL(caps[0]->n, 20 * 160 - 1);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 20 * 160 - 1);
     CU_ASSERT_EQUAL(only_summary()->silence_frames, 159);
     CU_ASSERT_EQUAL(only_summary()->jitter_drops, 0);
     done();
@@ -542,7 +456,7 @@ static void test_engine_jitter_mode_truncates_like_the_player(void)
     eng = make_engine();
     feed_run(20, 14);
     rtpproc_engine_finish(eng);
-    CU_ASSERT_EQUAL(caps[0]->n, 20 * 160);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 20 * 160);
     done();
 }
 
@@ -558,10 +472,10 @@ static void test_engine_jitter_mode_drop_and_resync(void)
     rtpproc_engine_finish(eng);
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->jitter_drops, 1);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
     /* resync silence = (arrive_time - arrive_prev) * 8000 - 160 = 0.14 * 8000 - 160 */
-    CU_ASSERT_EQUAL(caps[0]->n, 5 * 160 + 960 + 160);
-    assert_span(caps[0], 5 * 160 + 960, 160, -8);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 5 * 160 + 960 + 160);
+    assert_span(test_caps[0], 5 * 160 + 960, 160, -8);
     done();
 
     /* A buffer larger than the disagreement: the timestamp decides. */
@@ -570,7 +484,7 @@ static void test_engine_jitter_mode_drop_and_resync(void)
     feed(6, 160 * 4 + 480, 80 + 140, A_NEG);
     rtpproc_engine_finish(eng);
     CU_ASSERT_EQUAL(only_summary()->jitter_drops, 0);
-    CU_ASSERT_EQUAL(caps[0]->n, 5 * 160 + 320 + 160);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 5 * 160 + 320 + 160);
     done();
 }
 
@@ -590,16 +504,16 @@ static void test_engine_plc_conceals_losses_only(void)
     const rtpproc_stream_summary *s = only_summary();
     CU_ASSERT_EQUAL(s->concealed_frames, 160);
     CU_ASSERT_EQUAL(s->silence_frames, 8000);
-    CU_ASSERT_EQUAL_FATAL(ncaps, 1);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
     size_t nonzero = 0;
     for (size_t i = 6 * 160; i < 7 * 160; i++)
-        nonzero += caps[0]->pcm[i] != 0;
+        nonzero += test_caps[0]->pcm[i] != 0;
     CU_ASSERT(nonzero > 0);
     /* the packets around the loss keep their own audio (spandsp's PLC
      * cross-fades into the first samples after a concealed span) */
-    assert_span(caps[0], 5 * 160, 160, -8);
-    assert_span(caps[0], 7 * 160 + 60, 100, -8);
-    assert_span(caps[0], 10 * 160, 8000, 0);
+    assert_span(test_caps[0], 5 * 160, 160, -8);
+    assert_span(test_caps[0], 7 * 160 + 60, 100, -8);
+    assert_span(test_caps[0], 10 * 160, 8000, 0);
     done();
 }
 
@@ -610,19 +524,19 @@ static void test_engine_comfort_noise_level(void)
     for (int on = 0; on <= 1; on++) {
         rtpproc_engine_config cfg;
         rtpproc_engine_config_init(&cfg);
-        cfg.sink_open = cap_open;
+        cfg.sink_open = test_capsink_open;
         cfg.comfort_noise = on;
-        caps_reset();
+        test_capsink_reset();
         eng = rtpproc_engine_new(&cfg);
         feed_run(3, -1);
         CU_ASSERT_EQUAL(feed_pt(0x11223344, 13, 4, 480, 60, 1, 40), RTPPROC_PKT_RTP);
         feed(5, 480 + 8000, 60 + 1000, A_POS);
         rtpproc_engine_finish(eng);
-        CU_ASSERT_EQUAL_FATAL(ncaps, 1);
-        CU_ASSERT_EQUAL_FATAL(caps[0]->n, 4 * 160 + 8000);
+        CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+        CU_ASSERT_EQUAL_FATAL(test_caps[0]->n, 4 * 160 + 8000);
         double sum = 0;
         for (size_t i = 480; i < 480 + 8000; i++)
-            sum += (double)caps[0]->pcm[i] * caps[0]->pcm[i];
+            sum += (double)test_caps[0]->pcm[i] * test_caps[0]->pcm[i];
         double rms = sqrt(sum / 8000);
         if (on) {
             CU_ASSERT(rms > 327.7 * 0.9 && rms < 327.7 * 1.1);
@@ -639,11 +553,11 @@ static void test_engine_report_at_output_rate(void)
 {
     rtpproc_engine_config cfg;
     rtpproc_engine_config_init(&cfg);
-    cfg.sink_open = cap_open;
+    cfg.sink_open = test_capsink_open;
     static char name[] = "rec.wav";
     cfg.sink_userdata = name;
     cfg.out_rate = 16000;
-    caps_reset();
+    test_capsink_reset();
     eng = rtpproc_engine_new(&cfg);
     feed_run(5, 2);
     rtpproc_engine_finish(eng);

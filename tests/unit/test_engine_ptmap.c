@@ -15,6 +15,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "capsink.h"
 #include "rtpproc/engine.h"
 #include "rtpproc/report.h"
 
@@ -22,85 +23,6 @@ CU_pSuite rtpproc_test_engine_ptmap_suite(void);
 
 #define A_D5 8   /* A-law 0xD5 */
 #define U_D5 716 /* u-law 0xD5 */
-
-/* ---- a sink that keeps its format and every sample ---- */
-
-#define MAX_SINKS   4
-#define MAX_SAMPLES 8192
-
-typedef struct keep_sink {
-    rtpproc_sink base;
-    unsigned pt;
-    int16_t pcm[MAX_SAMPLES];
-    size_t n;
-} keep_sink;
-
-static keep_sink *sinks[MAX_SINKS];
-static unsigned nsinks;
-
-static int keep_write_pcm(rtpproc_sink *s, const int16_t *f, size_t n)
-{
-    keep_sink *k = (keep_sink *)s;
-    size_t samples = n * s->fmt.channels;
-    if (k->n + samples > MAX_SAMPLES)
-        return RTPPROC_ELIMIT;
-    memcpy(k->pcm + k->n, f, samples * sizeof(*f));
-    k->n += samples;
-    s->frames += n;
-    return 0;
-}
-
-static int keep_write_silence(rtpproc_sink *s, uint64_t n)
-{
-    keep_sink *k = (keep_sink *)s;
-    size_t samples = (size_t)n * s->fmt.channels;
-    if (k->n + samples > MAX_SAMPLES)
-        return RTPPROC_ELIMIT;
-    memset(k->pcm + k->n, 0, samples * sizeof(int16_t));
-    k->n += samples;
-    s->frames += n;
-    return 0;
-}
-
-static int keep_flush(rtpproc_sink *s)
-{
-    (void)s;
-    return 0;
-}
-
-static int keep_close(rtpproc_sink *s)
-{
-    (void)s; /* freed by sinks_reset() so the test can look at it */
-    return 0;
-}
-
-static const rtpproc_sink_ops keep_ops = {keep_write_pcm, NULL, keep_write_silence, keep_flush,
-                                          keep_close};
-
-static rtpproc_sink *keep_open(void *ud, const rtpproc_sink_info *info,
-                               const rtpproc_sink_format *fmt, int *status, char *err, size_t len)
-{
-    (void)ud;
-    (void)err;
-    (void)len;
-    keep_sink *k = nsinks < MAX_SINKS ? calloc(1, sizeof(*k)) : NULL;
-    if (k == NULL) {
-        *status = RTPPROC_ENOMEM;
-        return NULL;
-    }
-    k->base.ops = &keep_ops;
-    k->base.fmt = *fmt;
-    k->pt = info->pt;
-    sinks[nsinks++] = k;
-    return &k->base;
-}
-
-static void sinks_reset(void)
-{
-    for (unsigned i = 0; i < nsinks; i++)
-        free(sinks[i]);
-    nsinks = 0;
-}
 
 /* ---- engine and packets ---- */
 
@@ -113,12 +35,12 @@ static rtpproc_engine *make_engine_max(const char *ptmap, unsigned max_learned)
     char err[256];
 
     rtpproc_engine_config_init(&cfg);
-    cfg.sink_open = keep_open;
+    cfg.sink_open = test_capsink_open;
     if (max_learned != 0)
         cfg.max_learned = max_learned;
     if (ptmap != NULL && rtpproc_ptmap_parse(&cfg.ptmap, ptmap, err, sizeof(err)) != RTPPROC_OK)
         return NULL;
-    sinks_reset();
+    test_capsink_reset();
     return rtpproc_engine_new(&cfg);
 }
 
@@ -202,15 +124,15 @@ static const rtpproc_stream_summary *summary_of(uint32_t ssrc)
     return NULL;
 }
 
-static const keep_sink *sink_of_rate(uint32_t rate)
+static const test_capsink *sink_of_rate(uint32_t rate)
 {
-    for (unsigned i = 0; i < nsinks; i++)
-        if (sinks[i]->base.fmt.sample_rate == rate)
-            return sinks[i];
+    for (unsigned i = 0; i < test_ncaps; i++)
+        if (test_caps[i]->base.fmt.sample_rate == rate)
+            return test_caps[i];
     return NULL;
 }
 
-static size_t count_not(const keep_sink *k, int16_t v)
+static size_t count_not(const test_capsink *k, int16_t v)
 {
     size_t bad = 0;
     for (size_t i = 0; i < k->n; i++)
@@ -222,7 +144,7 @@ static void done(void)
 {
     rtpproc_engine_free(eng);
     eng = NULL;
-    sinks_reset();
+    test_capsink_reset();
 }
 
 static void test_engine_ptmap_destination_binding_decodes_dynamic_pt(void)
@@ -232,12 +154,12 @@ static void test_engine_ptmap_destination_binding_decodes_dynamic_pt(void)
     CU_ASSERT_EQUAL(learn(2, 5000, 96, "pcma", 8000, 1), RTPPROC_OK);
     feed_g711(0x1234, 96);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
-    CU_ASSERT_EQUAL(sinks[0]->pt, 96);
-    CU_ASSERT_EQUAL(sinks[0]->base.fmt.sample_rate, 8000);
-    CU_ASSERT_EQUAL(sinks[0]->base.fmt.channels, 1);
-    CU_ASSERT_EQUAL(sinks[0]->n, 480);
-    CU_ASSERT_EQUAL(count_not(sinks[0], A_D5), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->pt, 96);
+    CU_ASSERT_EQUAL(test_caps[0]->base.fmt.sample_rate, 8000);
+    CU_ASSERT_EQUAL(test_caps[0]->base.fmt.channels, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 480);
+    CU_ASSERT_EQUAL(count_not(test_caps[0], A_D5), 0);
     const rtpproc_stream_summary *s = summary_of(0x1234);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_STRING_EQUAL(s->codec, "PCMA");
@@ -262,8 +184,8 @@ static void test_engine_ptmap_source_binding_is_used_too(void)
     CU_ASSERT_EQUAL(learn(1, 4002, 96, "PCMA", 8000, 1), RTPPROC_OK);
     feed_g711(0x1234, 96);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
-    CU_ASSERT_EQUAL(count_not(sinks[0], U_D5), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(count_not(test_caps[0], U_D5), 0);
     done();
 }
 
@@ -275,8 +197,8 @@ static void test_engine_ptmap_destination_wins_over_source(void)
     CU_ASSERT_EQUAL(learn(2, 5000, 96, "PCMA", 8000, 1), RTPPROC_OK);
     feed_g711(0x1234, 96);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
-    CU_ASSERT_EQUAL(count_not(sinks[0], A_D5), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(count_not(test_caps[0], A_D5), 0);
     done();
 }
 
@@ -288,7 +210,7 @@ static void test_engine_ptmap_unmapped_dynamic_pt_has_no_codec(void)
     CU_ASSERT_EQUAL(learn(2, 5002, 96, "PCMA", 8000, 1), RTPPROC_OK);
     feed_g711(0x1234, 96);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL(nsinks, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     const rtpproc_stream_summary *s = summary_of(0x1234);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_PTR_NULL(s->codec);
@@ -312,9 +234,9 @@ static void test_engine_ptmap_configured_entry_wins(void)
     CU_ASSERT_EQUAL(learn(2, 5000, 96, "PCMA", 8000, 1), RTPPROC_OK);
     feed_g711(0x1234, 96);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
-    CU_ASSERT_EQUAL(sinks[0]->n, 480);
-    CU_ASSERT_EQUAL(count_not(sinks[0], U_D5), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 480);
+    CU_ASSERT_EQUAL(count_not(test_caps[0], U_D5), 0);
     const rtpproc_stream_summary *s = summary_of(0x1234);
     CU_ASSERT_STRING_EQUAL(s->codec, "PCMU");
     CU_ASSERT_EQUAL(s->formats[0].source, RTPPROC_PTSRC_MAP);
@@ -329,8 +251,8 @@ static void test_engine_ptmap_latest_binding_wins(void)
     CU_ASSERT_EQUAL(learn(2, 5000, 97, "PCMA", 8000, 1), RTPPROC_OK);
     feed_g711(0x1234, 97);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
-    CU_ASSERT_EQUAL(count_not(sinks[0], A_D5), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(count_not(test_caps[0], A_D5), 0);
     CU_ASSERT_STRING_EQUAL(summary_of(0x1234)->codec, "PCMA");
     done();
 }
@@ -354,9 +276,9 @@ static void test_engine_ptmap_calls_reusing_a_pt_get_their_own_rate(void)
                 RTPPROC_PKT_RTP);
     }
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 3);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 3);
     for (unsigned c = 0; c < 3; c++) {
-        const keep_sink *k = sink_of_rate(rates[c]);
+        const test_capsink *k = sink_of_rate(rates[c]);
         CU_ASSERT_PTR_NOT_NULL_FATAL(k);
         CU_ASSERT_EQUAL(k->base.frames, 3 * rates[c] / 50);
         CU_ASSERT_EQUAL(count_not(k, 514), 0);
@@ -377,7 +299,7 @@ static void test_engine_ptmap_telephone_event_gives_event_only_stream(void)
     for (unsigned i = 0; i < 4; i++)
         CU_ASSERT_EQUAL(feed(0x5678, 101, i, 0, 4, 0x05), RTPPROC_PKT_RTP);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL(nsinks, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     const rtpproc_stream_summary *s = summary_of(0x5678);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->packets, 4);
@@ -396,11 +318,11 @@ static void test_engine_ptmap_rate_and_channels_are_used(void)
     for (unsigned i = 0; i < 3; i++)
         CU_ASSERT_EQUAL(feed(0x9abc, 98, i, 320, 1280, 0x01), RTPPROC_PKT_RTP);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
-    CU_ASSERT_EQUAL(sinks[0]->base.fmt.sample_rate, 16000);
-    CU_ASSERT_EQUAL(sinks[0]->base.fmt.channels, 2);
-    CU_ASSERT_EQUAL(sinks[0]->base.frames, 960);
-    CU_ASSERT_EQUAL(count_not(sinks[0], 257), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->base.fmt.sample_rate, 16000);
+    CU_ASSERT_EQUAL(test_caps[0]->base.fmt.channels, 2);
+    CU_ASSERT_EQUAL(test_caps[0]->base.frames, 960);
+    CU_ASSERT_EQUAL(count_not(test_caps[0], 257), 0);
     const rtpproc_stream_summary *s = summary_of(0x9abc);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->sample_rate, 16000);
@@ -420,8 +342,8 @@ static void test_engine_ptmap_binding_reaches_later_streams(void)
     CU_ASSERT_EQUAL(summary_of(0x1111)->note, RTPPROC_NOTE_NO_CODEC);
     CU_ASSERT_EQUAL(summary_of(0x2222)->note, RTPPROC_NOTE_NONE);
     CU_ASSERT_EQUAL(summary_of(0x2222)->frames, 480);
-    CU_ASSERT_EQUAL_FATAL(nsinks, 1);
-    CU_ASSERT_EQUAL(count_not(sinks[0], A_D5), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(count_not(test_caps[0], A_D5), 0);
     done();
 }
 
@@ -435,7 +357,7 @@ static void test_engine_ptmap_table_is_bounded(void)
     /* The oldest binding (port 5000) was forgotten. */
     feed_g711(0x1234, 96);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL(nsinks, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     CU_ASSERT_EQUAL(summary_of(0x1234)->note, RTPPROC_NOTE_NO_CODEC);
     done();
 }
@@ -461,7 +383,7 @@ static void test_engine_ptmap_bad_arguments_are_refused(void)
     /* None of them left an entry: PT 96 is still unknown. */
     feed_g711(0x1234, 96);
     CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
-    CU_ASSERT_EQUAL(nsinks, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     CU_ASSERT_EQUAL(summary_of(0x1234)->note, RTPPROC_NOTE_NO_CODEC);
     done();
 }

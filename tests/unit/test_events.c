@@ -16,6 +16,7 @@
 #include <CUnit/CUnit.h>
 
 #include "events.h"
+#include "capsink.h"
 #include "rtpproc/engine.h"
 #include "rtpproc/report.h"
 
@@ -503,63 +504,15 @@ static void test_events_tones_level_and_placement(void)
 /* ---- through the engine ---- */
 
 static rtpproc_engine *eng;
-static unsigned sinks_opened;
-
-static int null_write_pcm(rtpproc_sink *s, const int16_t *f, size_t n)
-{
-    (void)f;
-    s->frames += n;
-    return 0;
-}
-
-static int null_write_silence(rtpproc_sink *s, uint64_t n)
-{
-    s->frames += n;
-    return 0;
-}
-
-static int null_flush(rtpproc_sink *s)
-{
-    (void)s;
-    return 0;
-}
-
-static int null_close(rtpproc_sink *s)
-{
-    free(s);
-    return 0;
-}
-
-static const rtpproc_sink_ops null_ops = {null_write_pcm, NULL, null_write_silence, null_flush,
-                                          null_close};
-
-static rtpproc_sink *null_open(void *ud, const rtpproc_sink_info *info,
-                               const rtpproc_sink_format *fmt, int *status, char *err, size_t len)
-{
-    (void)ud;
-    (void)info;
-    (void)err;
-    (void)len;
-    rtpproc_sink *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        *status = RTPPROC_ENOMEM;
-        return NULL;
-    }
-    s->ops = &null_ops;
-    s->fmt = *fmt;
-    sinks_opened++;
-    return s;
-}
-
 static rtpproc_engine *make_engine(const char *ptmap)
 {
     rtpproc_engine_config cfg;
     char err[256];
     rtpproc_engine_config_init(&cfg);
-    cfg.sink_open = null_open;
+    cfg.sink_open = test_capsink_open;
     if (ptmap != NULL && rtpproc_ptmap_parse(&cfg.ptmap, ptmap, err, sizeof(err)) != RTPPROC_OK)
         return NULL;
-    sinks_opened = 0;
+    test_capsink_reset();
     return rtpproc_engine_new(&cfg);
 }
 
@@ -630,7 +583,7 @@ static void test_events_engine_events_only_stream(void)
     CU_ASSERT_EQUAL(s->duplicates, 2);
     CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_NO_AUDIO);
     CU_ASSERT_PTR_NULL(s->file);
-    CU_ASSERT_EQUAL(sinks_opened, 0);
+    CU_ASSERT_EQUAL(test_ncaps, 0);
     CU_ASSERT_EQUAL_FATAL(s->nevents, 1);
     CU_ASSERT_EQUAL(s->events[0].code, 11);
     CU_ASSERT_EQUAL(s->events[0].offset, 0);
@@ -654,6 +607,7 @@ static void test_events_engine_events_only_stream(void)
     g_string_free(t, TRUE);
     g_string_free(j, TRUE);
     rtpproc_engine_free(eng);
+    test_capsink_reset();
     eng = NULL;
 }
 
@@ -690,7 +644,7 @@ static void test_events_engine_audio_and_events(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_PTR_NOT_NULL(s->codec);
     CU_ASSERT_EQUAL(s->note, RTPPROC_NOTE_NONE);
-    CU_ASSERT_EQUAL(sinks_opened, 1);
+    CU_ASSERT_EQUAL(test_ncaps, 1);
     CU_ASSERT_EQUAL_FATAL(s->nevents, 2);
     CU_ASSERT_EQUAL(s->events[0].code, 7);
     CU_ASSERT_EQUAL(s->events[0].offset, 800); /* 100 ms */
@@ -711,6 +665,7 @@ static void test_events_engine_audio_and_events(void)
         strstr(t->str, "  Events: 7@0.100s/>=60ms/-12dBm0 *@0.300s/80ms/-3dBm0\n"));
     g_string_free(t, TRUE);
     rtpproc_engine_free(eng);
+    test_capsink_reset();
     eng = NULL;
 }
 
@@ -744,6 +699,7 @@ static void test_events_engine_reordered_and_malformed(void)
     g_string_free(t, TRUE);
     g_string_free(j, TRUE);
     rtpproc_engine_free(eng);
+    test_capsink_reset();
     eng = NULL;
 }
 
@@ -770,6 +726,7 @@ static void test_events_engine_stream_without_events_reports_none(void)
     g_string_free(t, TRUE);
     g_string_free(j, TRUE);
     rtpproc_engine_free(eng);
+    test_capsink_reset();
     eng = NULL;
 }
 
@@ -794,6 +751,7 @@ static void test_events_engine_48k_clock(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(j->str, "\"duration_ms\":100.000,\"volume_dbm0\":-30,"));
     g_string_free(j, TRUE);
     rtpproc_engine_free(eng);
+    test_capsink_reset();
     eng = NULL;
 }
 
