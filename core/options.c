@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stddef.h>
+
 #include <glib.h>
 
 #include "rtpproc/options.h"
@@ -25,9 +27,18 @@ typedef struct opt_def opt_def;
 struct opt_def {
     const char *name;
     enum opt_kind kind;
-    /* Validates and stores `value`; on error writes the reason after "invalid NAME 'VALUE': ". */
+    /* Validates and stores `value`; on error writes the reason after "invalid NAME 'VALUE': ".
+     * NULL for an OPT_FLAG stored as is at `flag` (a bool in rtpproc_options). */
     int (*set)(rtpproc_options *o, const char *value, char *why, size_t whylen);
+    size_t flag;
 };
+
+/* Table rows: an option with a value and its setter; a boolean flag and
+ * where it lives in rtpproc_options. */
+/* clang-format off */
+#define VALUE(name, setter) {name, OPT_STRING, setter, 0}
+#define FLAG(name, member)  {name, OPT_FLAG, NULL, offsetof(rtpproc_options, member)}
+/* clang-format on */
 
 static void set_error(char *errbuf, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -251,24 +262,6 @@ static int set_ptmap(rtpproc_options *o, const char *value, char *why, size_t wh
     return RTPPROC_OK;
 }
 
-static int set_force(rtpproc_options *o, const char *value, char *why, size_t whylen)
-{
-    if (!parse_bool(value, &o->force)) {
-        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
-        return RTPPROC_EINVAL;
-    }
-    return RTPPROC_OK;
-}
-
-static int set_no_audio(rtpproc_options *o, const char *value, char *why, size_t whylen)
-{
-    if (!parse_bool(value, &o->no_audio)) {
-        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
-        return RTPPROC_EINVAL;
-    }
-    return RTPPROC_OK;
-}
-
 /* rtp | jitter[:MS] | continuous */
 static int set_timing(rtpproc_options *o, const char *value, char *why, size_t whylen)
 {
@@ -335,15 +328,6 @@ bad:
     return RTPPROC_EINVAL;
 }
 
-static int set_plc(rtpproc_options *o, const char *value, char *why, size_t whylen)
-{
-    if (!parse_bool(value, &o->engine.plc)) {
-        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
-        return RTPPROC_EINVAL;
-    }
-    return RTPPROC_OK;
-}
-
 /* Decimal Hz, RTPPROC_RESAMPLE_MIN_RATE..MAX_RATE (include/rtpproc/resample.h). */
 static int set_rate(rtpproc_options *o, const char *value, char *why, size_t whylen)
 {
@@ -364,49 +348,22 @@ static int set_rate(rtpproc_options *o, const char *value, char *why, size_t why
     return RTPPROC_OK;
 }
 
-static int set_dtmf_tones(rtpproc_options *o, const char *value, char *why, size_t whylen)
-{
-    if (!parse_bool(value, &o->engine.dtmf_tones)) {
-        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
-        return RTPPROC_EINVAL;
-    }
-    return RTPPROC_OK;
-}
-
-static int set_comfort_noise(rtpproc_options *o, const char *value, char *why, size_t whylen)
-{
-    if (!parse_bool(value, &o->engine.comfort_noise)) {
-        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
-        return RTPPROC_EINVAL;
-    }
-    return RTPPROC_OK;
-}
-
-static int set_guess_codecs(rtpproc_options *o, const char *value, char *why, size_t whylen)
-{
-    if (!parse_bool(value, &o->engine.guess_codecs)) {
-        set_error(why, whylen, "expected 1, 0, true, false, yes, no, on or off");
-        return RTPPROC_EINVAL;
-    }
-    return RTPPROC_OK;
-}
-
 static const opt_def opt_table[] = {
-    {"dir", OPT_STRING, set_dir},
-    {"timeout", OPT_STRING, set_timeout},
-    {"ssrc", OPT_STRING, set_ssrc},
-    {"encoding", OPT_STRING, set_encoding},
-    {"pt-map", OPT_STRING, set_ptmap},
-    {"json", OPT_STRING, set_json},
-    {"force", OPT_FLAG, set_force},
-    {"no-audio", OPT_FLAG, set_no_audio},
-    {"timing", OPT_STRING, set_timing},
-    {"reorder", OPT_STRING, set_reorder},
-    {"plc", OPT_FLAG, set_plc},
-    {"rate", OPT_STRING, set_rate},
-    {"dtmf-tones", OPT_FLAG, set_dtmf_tones},
-    {"comfort-noise", OPT_FLAG, set_comfort_noise},
-    {"guess-codecs", OPT_FLAG, set_guess_codecs},
+    VALUE("dir", set_dir),
+    VALUE("timeout", set_timeout),
+    VALUE("ssrc", set_ssrc),
+    VALUE("encoding", set_encoding),
+    VALUE("pt-map", set_ptmap),
+    VALUE("json", set_json),
+    FLAG("force", force),
+    FLAG("no-audio", no_audio),
+    VALUE("timing", set_timing),
+    VALUE("reorder", set_reorder),
+    FLAG("plc", engine.plc),
+    VALUE("rate", set_rate),
+    FLAG("dtmf-tones", engine.dtmf_tones),
+    FLAG("comfort-noise", engine.comfort_noise),
+    FLAG("guess-codecs", engine.guess_codecs),
 };
 
 void rtpproc_options_init(rtpproc_options *o)
@@ -445,7 +402,16 @@ int rtpproc_options_set(rtpproc_options *o, const char *name, const char *value,
         return RTPPROC_EINVAL;
     }
     why[0] = '\0';
-    if (def->set(o, value, why, sizeof(why)) != RTPPROC_OK) {
+    int rc;
+    if (def->set != NULL) {
+        rc = def->set(o, value, why, sizeof(why));
+    } else {
+        rc = parse_bool(value, (bool *)(void *)((char *)o + def->flag)) ? RTPPROC_OK
+                                                                        : RTPPROC_EINVAL;
+        if (rc != RTPPROC_OK)
+            set_error(why, sizeof(why), "expected 1, 0, true, false, yes, no, on or off");
+    }
+    if (rc != RTPPROC_OK) {
         set_error(errbuf, errlen, "invalid %s '%s': %s", name, value != NULL ? value : "",
                   why[0] != '\0' ? why : "bad value");
         return RTPPROC_EINVAL;
