@@ -315,45 +315,69 @@ static int write_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
     return rc < 0 ? sink_failed(sh, s, rc) : 0;
 }
 
+/* The frame where extended timestamp `ext` falls by the timeline anchor. */
+static int64_t ts_position(const rp_stream *s, const rp_decoder_slot *d, int64_t ext)
+{
+    return (int64_t)s->base_frame +
+           (ext - s->base_ext_ts) * (int64_t)d->spec.sample_rate / (int64_t)d->spec.clock_rate;
+}
+
+/* Frames from the previous audio packet's start (or the stream's first
+ * packet) to `arrival`; that packet's length in *ref_frames. */
+static uint64_t arrival_step(const rp_stream *s, uint32_t rate, rtpproc_time_ns arrival,
+                             uint64_t *ref_frames)
+{
+    *ref_frames = s->have_audio ? s->audio_frames : 0;
+    return arrival_frames(s->have_audio ? s->audio_arrival : s->first_arrival, arrival, rate);
+}
+
+/* A forward gap of `gap` frames that arrival time contradicts: the
+ * timestamp step from the previous packet's start (gap plus its length)
+ * exceeds the arrival step by more than max_gap. */
+static bool gap_contradicted(const rp_engine_shared *sh, const rp_stream *s, uint32_t rate,
+                             uint64_t gap, rtpproc_time_ns arrival)
+{
+    uint64_t ref_frames;
+    uint64_t arr = arrival_step(s, rate, arrival, &ref_frames);
+    uint64_t tolerance = (uint64_t)((double)sh->cfg->max_gap * rate / RTPPROC_NS_PER_SEC);
+    return gap + ref_frames > arr + tolerance;
+}
+
+/* A discontinuity: the timeline is re-anchored at arrival time, the packet
+ * going where its arrival step puts it. Returns its new position. */
+static int64_t reanchor(rp_stream *s, uint32_t rate, int64_t ext, rtpproc_time_ns arrival)
+{
+    uint64_t ref_frames;
+    uint64_t arr = arrival_step(s, rate, arrival, &ref_frames);
+    s->discontinuities++;
+    s->base_ext_ts = ext;
+    s->base_frame = s->frames + (arr > ref_frames ? arr - ref_frames : 0);
+    return (int64_t)s->base_frame;
+}
+
 /*
  * RTP timing. Position = base_frame + (ext - base_ext_ts) * rate / clock.
  * A forward jump that arrival time confirms (DTX, silence suppression)
- * becomes silence (or concealment, for a loss with --plc); a jump that
- * arrival time contradicts by more than max_gap, or a packet that would
- * land wholly in the past (backward jump, frozen timestamps, restart at
- * 0), is a discontinuity: the timeline is re-anchored at arrival time.
+ * becomes silence; a jump that arrival time contradicts by more than
+ * max_gap, or a packet that would land wholly in the past (backward jump,
+ * frozen timestamps, restart at 0), is a discontinuity: the timeline is
+ * re-anchored at arrival time. (A loss under --plc was filled before the
+ * packet was decoded: conceal_before().)
  */
 static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
-                     int64_t ext, long n, bool loss)
+                     int64_t ext, long n)
 {
     uint32_t rate = d->spec.sample_rate;
-    int64_t rel = ext - s->base_ext_ts;
-    int64_t pos = (int64_t)s->base_frame + rel * (int64_t)rate / (int64_t)d->spec.clock_rate;
+    int64_t pos = ts_position(s, d, ext);
     uint64_t written = s->frames;
-    rtpproc_time_ns ref_arrival = s->have_audio ? s->audio_arrival : s->first_arrival;
-    uint64_t ref_frames = s->have_audio ? s->audio_frames : 0;
-    uint64_t arr = arrival_frames(ref_arrival, p->arrival, rate);
-    uint64_t tolerance = (uint64_t)((double)sh->cfg->max_gap * rate / RTPPROC_NS_PER_SEC);
     uint64_t skip = 0;
     int rc;
 
     if (pos > (int64_t)written) {
-        /* The timestamp step from the previous packet's start (gap plus
-         * its length) against the arrival step from that packet. */
-        uint64_t gap = (uint64_t)pos - written;
-        if (gap + ref_frames > arr + tolerance) {
-            uint64_t g = arr > ref_frames ? arr - ref_frames : 0;
-            pos = (int64_t)(written + g);
-            s->discontinuities++;
-            s->base_ext_ts = ext;
-            s->base_frame = (uint64_t)pos;
-        }
+        if (gap_contradicted(sh, s, rate, (uint64_t)pos - written, p->arrival))
+            pos = reanchor(s, rate, ext, p->arrival);
     } else if (pos + n <= (int64_t)written) {
-        uint64_t g = arr > ref_frames ? arr - ref_frames : 0;
-        pos = (int64_t)(written + g);
-        s->discontinuities++;
-        s->base_ext_ts = ext;
-        s->base_frame = (uint64_t)pos;
+        pos = reanchor(s, rate, ext, p->arrival);
     } else if (pos < (int64_t)written) {
         /* Partial overlap (a timestamp step shorter than the packet):
          * exact placement means the overlapping head is dropped. */
@@ -366,7 +390,7 @@ static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, con
     s->audio_frames = (uint64_t)n;
     s->frames = (uint64_t)pos + (uint64_t)n - skip;
     if ((uint64_t)pos > written &&
-        (rc = write_gap(sh, s, d, written, (uint64_t)pos - written, loss && sh->cfg->plc, p)) < 0)
+        (rc = write_gap(sh, s, d, written, (uint64_t)pos - written, false, NULL)) < 0)
         return rc;
     return write_audio(sh, s, d, p, (size_t)n, (size_t)skip);
 }
@@ -453,14 +477,11 @@ static int place_player(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, 
 static int conceal_before(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
                           int64_t ext)
 {
-    uint32_t rate = d->spec.sample_rate;
-    int64_t pos = (int64_t)s->base_frame +
-                  (ext - s->base_ext_ts) * (int64_t)rate / (int64_t)d->spec.clock_rate;
+    int64_t pos = ts_position(s, d, ext);
     uint64_t written = s->frames;
-    uint64_t arr = arrival_frames(s->audio_arrival, p->arrival, rate);
-    uint64_t tolerance = (uint64_t)((double)sh->cfg->max_gap * rate / RTPPROC_NS_PER_SEC);
 
-    if (pos <= (int64_t)written || (uint64_t)pos - written + s->audio_frames > arr + tolerance)
+    if (pos <= (int64_t)written ||
+        gap_contradicted(sh, s, d->spec.sample_rate, (uint64_t)pos - written, p->arrival))
         return 0;
     int rc = write_gap(sh, s, d, written, (uint64_t)pos - written, true, p);
     s->frames = (uint64_t)pos;
@@ -508,7 +529,7 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
         return 0;
     }
     if (sh->cfg->timing == RTPPROC_TIMING_RTP)
-        return place_rtp(sh, s, d, p, ext, n, false);
+        return place_rtp(sh, s, d, p, ext, n);
     return place_player(sh, s, d, p, ext, n);
 }
 
