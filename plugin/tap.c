@@ -56,6 +56,14 @@ typedef struct rp_tap {
     rtpproc_resample_factory resample; /* rate=: wraps the recorder factory */
     rtpproc_engine *engine;
     rtpproc_decoder *sip_decoder; /* frames of SIP packets down to UDP */
+    struct rp_learnt {            /* the last payload name given to the engine */
+        bool set;
+        rtpproc_addr dst;
+        uint16_t port;
+        unsigned pt;
+        uint32_t rate;
+        char name[32];
+    } last_learnt;
     struct rp_sip_tap {
         struct rp_tap *tap; /* the "sip" listener's own tapdata */
     } sip;
@@ -175,9 +183,22 @@ static void learn_pt_name(rp_tap *t, const struct _rtp_info *ri, const rtpproc_f
         strcmp(ri->info_payload_type_str, "rtpevent") == 0)
         return;
     uint32_t rate = ri->info_payload_rate > 0 ? (uint32_t)ri->info_payload_rate : 0;
-    /* Unknown names and repeats are no-ops in the engine. */
-    (void)rtpproc_engine_learn_pt(t->engine, &flow->dst, flow->dport, pt, ri->info_payload_type_str,
-                                  rate, 0, 0);
+    const char *name = ri->info_payload_type_str;
+    struct rp_learnt *l = &t->last_learnt;
+    /* tshark repeats the name on every packet: the engine is asked once
+     * per change (an unknown name or a repeat is a no-op there anyway). */
+    if (l->set && l->pt == pt && l->rate == rate && l->port == flow->dport &&
+        memcmp(&l->dst, &flow->dst, sizeof(l->dst)) == 0 && strcmp(l->name, name) == 0)
+        return;
+    (void)rtpproc_engine_learn_pt(t->engine, &flow->dst, flow->dport, pt, name, rate, 0, 0);
+    l->set = strlen(name) < sizeof(l->name);
+    if (l->set) {
+        strcpy(l->name, name);
+        l->dst = flow->dst;
+        l->port = flow->dport;
+        l->pt = pt;
+        l->rate = rate;
+    }
 }
 
 /*
