@@ -364,6 +364,7 @@ static const opt_def opt_table[] = {
     FLAG("dtmf-tones", engine.dtmf_tones),
     FLAG("comfort-noise", engine.comfort_noise),
     FLAG("guess-codecs", engine.guess_codecs),
+    FLAG("per-direction", engine.per_direction),
 };
 
 void rtpproc_options_init(rtpproc_options *o)

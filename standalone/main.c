@@ -147,6 +147,11 @@ static void usage(FILE *out)
           "                    5); 5, 1.5, 5s or 250ms\n"
           "  --pt-map MAP      payload types: PT=name[/rate[/channels]], comma separated,\n"
           "                    e.g. 96=L16/16000/2,97=PCMU; may be repeated\n"
+          "  --per-direction   one recording per direction (5-tuple): when the SSRC\n"
+          "                    changes, the new stream goes on in the same file at its\n"
+          "                    arrival time (silence between; overlapping audio of two\n"
+          "                    SSRCs at once: the first written is kept). The report\n"
+          "                    still has one line per SSRC\n"
           "  --guess-codecs    recognise a dynamic PT that neither SDP nor --pt-map names\n"
           "                    from its payloads: Opus, when 10 packets in a row advance\n"
           "                    the timestamp by the duration their TOC byte gives\n"
@@ -206,6 +211,7 @@ static const struct option long_options[] = {
     {"dtmf-tones", no_argument, NULL, LONG_ONLY},
     {"comfort-noise", no_argument, NULL, LONG_ONLY},
     {"guess-codecs", no_argument, NULL, LONG_ONLY},
+    {"per-direction", no_argument, NULL, LONG_ONLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},

@@ -55,6 +55,9 @@ typedef struct rtpproc_engine_config {
                                        (Opus); off: such PTs need SDP or --pt-map */
     uint32_t out_rate;              /* recordings resampled to this rate (0: codec's);
                                        the report gives the recording's rate and frames */
+    bool per_direction;             /* one recording per 5-tuple: streams of the same
+                                       direction (SSRC changes) share a file, placed at
+                                       their arrival time (docs/stream-statistics.md) */
     rtpproc_sink_open_fn sink_open; /* NULL: no recordings (statistics only) */
     void *sink_userdata;
 } rtpproc_engine_config;
