@@ -604,6 +604,15 @@ const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e, size_t
     return (const rtpproc_stream_summary *)(void *)e->summaries->data;
 }
 
+void rtpproc_engine_release_summaries(rtpproc_engine *e)
+{
+    g_array_set_size(e->summaries, 0);
+    /* Open streams own their own names; only summaries point into these. */
+    g_string_chunk_clear(e->strings);
+    g_ptr_array_set_size(e->blocks, 0);
+    e->summaries_sorted = true;
+}
+
 size_t rtpproc_engine_open_streams(const rtpproc_engine *e)
 {
     return g_hash_table_size(e->streams);

@@ -152,13 +152,8 @@ static void text_events(const rtpproc_stream_summary *m, GString *out)
     g_string_append_c(out, '\n');
 }
 
-void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
-                         const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
-                         GString *out)
+void rtpproc_report_text_header(GString *out)
 {
-    GString *pl = g_string_new(NULL);
-    char a[RTPPROC_ADDRSTRLEN], b[RTPPROC_ADDRSTRLEN], d1[32], d2[32], d3[32], d4[32], pct[32];
-
     g_string_append(out, "========================= RTP Streams ========================\n");
     g_string_append_printf(out,
                            "%15s %5s %15s %5s %10s %16s %6s %14s %5s %5s %5s %13s %14s %15s "
@@ -166,29 +161,39 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
                            "Src addr", "Port", "Dst addr", "Port", "SSRC", "Payload", "Pkts",
                            "Lost", "Dups", "Late", "Reord", "Max Delta(ms)", "Max Jitter(ms)",
                            "Mean Jitter(ms)", "Silence(ms)", "Disc", "File");
-    for (size_t i = 0; i < n; i++) {
-        const rtpproc_stream_summary *m = &s[i];
-        g_string_truncate(pl, 0);
-        rtpproc_report_payload_names(m, pl);
-        double lost_pct = m->expected > 0 ? (double)m->lost * 100.0 / (double)m->expected : 0.0;
-        char lost[48];
-        snprintf(lost, sizeof(lost), "%" PRId64 " (%s%%)", m->lost,
-                 g_ascii_formatd(pct, sizeof(pct), "%.1f", lost_pct));
-        char nb[160];
-        const char *note = note_for(m, nb, sizeof(nb));
-        g_string_append_printf(
-            out,
-            "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64 " %5" PRIu64 " %5" PRIu64
-            " %13s %14s %15s %11s %4" PRIu64 " %s%s%s%s\n",
-            rtpproc_addr_format(&m->flow.src, a, sizeof(a)), m->flow.sport,
-            rtpproc_addr_format(&m->flow.dst, b, sizeof(b)), m->flow.dport, m->ssrc, pl->str,
-            m->packets, lost, m->duplicates, m->late, m->reordered,
-            fmt3(d1, sizeof(d1), m->max_delta_ms), fmt3(d2, sizeof(d2), m->max_jitter_ms),
-            fmt3(d3, sizeof(d3), m->mean_jitter_ms),
-            fmt3(d4, sizeof(d4), frames_ms(m->silence_frames, m->sample_rate)), m->discontinuities,
-            m->file ? m->file : "-", note ? " (" : "", note ? note : "", note ? ")" : "");
-        text_events(m, out);
-    }
+}
+
+void rtpproc_report_text_stream(const rtpproc_stream_summary *m, GString *out)
+{
+    GString *pl = g_string_new(NULL);
+    char a[RTPPROC_ADDRSTRLEN], b[RTPPROC_ADDRSTRLEN], d1[32], d2[32], d3[32], d4[32], pct[32];
+
+    rtpproc_report_payload_names(m, pl);
+    double lost_pct = m->expected > 0 ? (double)m->lost * 100.0 / (double)m->expected : 0.0;
+    char lost[48];
+    snprintf(lost, sizeof(lost), "%" PRId64 " (%s%%)", m->lost,
+             g_ascii_formatd(pct, sizeof(pct), "%.1f", lost_pct));
+    char nb[160];
+    const char *note = note_for(m, nb, sizeof(nb));
+    g_string_append_printf(
+        out,
+        "%15s %5u %15s %5u 0x%08X %16s %6" PRIu64 " %14s %5" PRIu64 " %5" PRIu64 " %5" PRIu64
+        " %13s %14s %15s %11s %4" PRIu64 " %s%s%s%s\n",
+        rtpproc_addr_format(&m->flow.src, a, sizeof(a)), m->flow.sport,
+        rtpproc_addr_format(&m->flow.dst, b, sizeof(b)), m->flow.dport, m->ssrc, pl->str,
+        m->packets, lost, m->duplicates, m->late, m->reordered,
+        fmt3(d1, sizeof(d1), m->max_delta_ms), fmt3(d2, sizeof(d2), m->max_jitter_ms),
+        fmt3(d3, sizeof(d3), m->mean_jitter_ms),
+        fmt3(d4, sizeof(d4), frames_ms(m->silence_frames, m->sample_rate)), m->discontinuities,
+        m->file ? m->file : "-", note ? " (" : "", note ? note : "", note ? ")" : "");
+    text_events(m, out);
+    g_string_free(pl, TRUE);
+}
+
+void rtpproc_report_text_footer(const rtpproc_engine_counters *ec,
+                                const rtpproc_decode_counters *dc,
+                                const rtpproc_capture_counters *cap, GString *out)
+{
     g_string_append(out, "==============================================================\n");
     if (dc != NULL)
         g_string_append_printf(out,
@@ -205,7 +210,21 @@ void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
                                " filtered, %" PRIu64 " dropped at limits\n",
                                ec->rtp, ec->streams, ec->not_rtp, ec->truncated,
                                ec->payload_truncated, ec->invalid, ec->filtered, ec->dropped_limit);
-    g_string_free(pl, TRUE);
+    if (cap != NULL)
+        g_string_append_printf(out,
+                               "Capture: %" PRIu64 " received, %" PRIu64
+                               " dropped by the kernel, %" PRIu64 " dropped by the interface\n",
+                               cap->received, cap->dropped, cap->if_dropped);
+}
+
+void rtpproc_report_text(const rtpproc_stream_summary *s, size_t n,
+                         const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
+                         GString *out)
+{
+    rtpproc_report_text_header(out);
+    for (size_t i = 0; i < n; i++)
+        rtpproc_report_text_stream(&s[i], out);
+    rtpproc_report_text_footer(ec, dc, NULL, out);
 }
 
 static void json_string(GString *out, const char *str)
@@ -282,73 +301,78 @@ static void json_events(GString *out, const rtpproc_stream_summary *m)
     g_string_append_c(out, ']');
 }
 
-void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
-                         const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
-                         GString *out)
+void rtpproc_report_json_open(GString *out)
+{
+    g_string_append(out, "{\"streams\":[");
+}
+
+void rtpproc_report_json_stream(const rtpproc_stream_summary *m, bool first, GString *out)
 {
     char a[RTPPROC_ADDRSTRLEN];
     GString *pl = g_string_new(NULL);
 
-    g_string_append(out, "{\"streams\":[");
-    for (size_t i = 0; i < n; i++) {
-        const rtpproc_stream_summary *m = &s[i];
-        g_string_append_printf(out, "%s{\"index\":%u,\"src\":", i ? "," : "", m->index);
-        json_string(out, rtpproc_addr_format(&m->flow.src, a, sizeof(a)));
-        g_string_append_printf(out, ",\"sport\":%u,\"dst\":", m->flow.sport);
-        json_string(out, rtpproc_addr_format(&m->flow.dst, a, sizeof(a)));
-        g_string_append_printf(out, ",\"dport\":%u,\"ssrc\":\"0x%08X\",\"payload\":", m->flow.dport,
-                               m->ssrc);
-        g_string_truncate(pl, 0);
-        rtpproc_report_payload_names(m, pl);
-        json_string(out, pl->str);
-        g_string_append(out, ",\"payload_types\":[");
-        bool first = true;
-        for (unsigned pt = 0; pt < 128; pt++) {
-            if (m->pts[pt]) {
-                g_string_append_printf(out, "%s%u", first ? "" : ",", pt);
-                first = false;
-            }
+    g_string_append_printf(out, "%s{\"index\":%u,\"src\":", first ? "" : ",", m->index);
+    json_string(out, rtpproc_addr_format(&m->flow.src, a, sizeof(a)));
+    g_string_append_printf(out, ",\"sport\":%u,\"dst\":", m->flow.sport);
+    json_string(out, rtpproc_addr_format(&m->flow.dst, a, sizeof(a)));
+    g_string_append_printf(out, ",\"dport\":%u,\"ssrc\":\"0x%08X\",\"payload\":", m->flow.dport,
+                           m->ssrc);
+    g_string_truncate(pl, 0);
+    rtpproc_report_payload_names(m, pl);
+    json_string(out, pl->str);
+    g_string_append(out, ",\"payload_types\":[");
+    bool first_pt = true;
+    for (unsigned pt = 0; pt < 128; pt++) {
+        if (m->pts[pt]) {
+            g_string_append_printf(out, "%s%u", first_pt ? "" : ",", pt);
+            first_pt = false;
         }
-        g_string_append(out, "],\"codec\":");
-        json_string(out, m->codec);
-        json_time(out, "start", m->first_ts);
-        json_time(out, "end", m->last_ts);
-        g_string_append_printf(
-            out,
-            ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64 ",\"lost\":%" PRId64
-            ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64 ",\"truncated\":%" PRIu64
-            ",\"undecodable\":%" PRIu64 ",\"first_seq\":%u,\"last_seq\":%u,\"reordered\":%" PRIu64
-            ",\"jitter_drops\":%" PRIu64,
-            m->packets, m->expected, m->lost, m->duplicates, m->late, m->truncated, m->undecodable,
-            m->first_seq, m->last_seq, m->reordered, m->jitter_drops);
-        json_double(out, "max_delta_ms", m->max_delta_ms, "%.3f");
-        json_double(out, "max_jitter_ms", m->max_jitter_ms, "%.3f");
-        json_double(out, "mean_jitter_ms", m->mean_jitter_ms, "%.3f");
-        g_string_append_printf(
-            out,
-            ",\"sample_rate\":%u,\"codec_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64
-            ",\"silence_frames\":%" PRIu64 ",\"discontinuities\":%" PRIu64,
-            m->sample_rate, m->codec_rate, m->channels, m->frames, m->silence_frames,
-            m->discontinuities);
-        json_double(out, "silence_ms", frames_ms(m->silence_frames, m->sample_rate), "%.3f");
-        g_string_append_printf(out, ",\"concealed_frames\":%" PRIu64, m->concealed_frames);
-        json_double(out, "concealed_ms", frames_ms(m->concealed_frames, m->sample_rate), "%.3f");
-        g_string_append(out, ",\"file\":");
-        json_string(out, m->file);
-        g_string_append(out, ",\"formats\":[");
-        for (unsigned f = 0; f < m->nformats && f < RTPPROC_MAX_FORMATS; f++) {
-            const rtpproc_stream_format *x = &m->formats[f];
-            g_string_append_printf(out, "%s{\"pt\":%u,\"codec\":", f ? "," : "", x->pt);
-            json_string(out, x->codec ? x->codec->name : NULL);
-            g_string_append_printf(out, ",\"clock_rate\":%u,\"channels\":%u,\"source\":\"%s\"}",
-                                   x->clock_rate, x->channels, source_name(x->source));
-        }
-        char nb[160];
-        g_string_append(out, "],\"note\":");
-        json_string(out, note_for(m, nb, sizeof(nb)));
-        json_events(out, m);
-        g_string_append_c(out, '}');
     }
+    g_string_append(out, "],\"codec\":");
+    json_string(out, m->codec);
+    json_time(out, "start", m->first_ts);
+    json_time(out, "end", m->last_ts);
+    g_string_append_printf(
+        out,
+        ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64 ",\"lost\":%" PRId64
+        ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64 ",\"truncated\":%" PRIu64
+        ",\"undecodable\":%" PRIu64 ",\"first_seq\":%u,\"last_seq\":%u,\"reordered\":%" PRIu64
+        ",\"jitter_drops\":%" PRIu64,
+        m->packets, m->expected, m->lost, m->duplicates, m->late, m->truncated, m->undecodable,
+        m->first_seq, m->last_seq, m->reordered, m->jitter_drops);
+    json_double(out, "max_delta_ms", m->max_delta_ms, "%.3f");
+    json_double(out, "max_jitter_ms", m->max_jitter_ms, "%.3f");
+    json_double(out, "mean_jitter_ms", m->mean_jitter_ms, "%.3f");
+    g_string_append_printf(
+        out,
+        ",\"sample_rate\":%u,\"codec_rate\":%u,\"channels\":%u,\"frames\":%" PRIu64
+        ",\"silence_frames\":%" PRIu64 ",\"discontinuities\":%" PRIu64,
+        m->sample_rate, m->codec_rate, m->channels, m->frames, m->silence_frames,
+        m->discontinuities);
+    json_double(out, "silence_ms", frames_ms(m->silence_frames, m->sample_rate), "%.3f");
+    g_string_append_printf(out, ",\"concealed_frames\":%" PRIu64, m->concealed_frames);
+    json_double(out, "concealed_ms", frames_ms(m->concealed_frames, m->sample_rate), "%.3f");
+    g_string_append(out, ",\"file\":");
+    json_string(out, m->file);
+    g_string_append(out, ",\"formats\":[");
+    for (unsigned f = 0; f < m->nformats && f < RTPPROC_MAX_FORMATS; f++) {
+        const rtpproc_stream_format *x = &m->formats[f];
+        g_string_append_printf(out, "%s{\"pt\":%u,\"codec\":", f ? "," : "", x->pt);
+        json_string(out, x->codec ? x->codec->name : NULL);
+        g_string_append_printf(out, ",\"clock_rate\":%u,\"channels\":%u,\"source\":\"%s\"}",
+                               x->clock_rate, x->channels, source_name(x->source));
+    }
+    char nb[160];
+    g_string_append(out, "],\"note\":");
+    json_string(out, note_for(m, nb, sizeof(nb)));
+    json_events(out, m);
+    g_string_append_c(out, '}');
+    g_string_free(pl, TRUE);
+}
+
+void rtpproc_report_json_close(const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
+                               const rtpproc_capture_counters *cap, GString *out)
+{
     g_string_append(out, "],\"counters\":{");
     if (ec != NULL)
         g_string_append_printf(
@@ -369,6 +393,21 @@ void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
                                ec ? "," : "", dc->frames, dc->datagrams, dc->not_ip, dc->not_udp,
                                dc->truncated, dc->invalid, dc->unsupported, dc->fragments,
                                dc->reassembled, dc->frag_timeouts, dc->frag_overflows);
-    g_string_append(out, "}}\n");
-    g_string_free(pl, TRUE);
+    g_string_append_c(out, '}');
+    if (cap != NULL)
+        g_string_append_printf(out,
+                               ",\"capture\":{\"received\":%" PRIu64 ",\"dropped\":%" PRIu64
+                               ",\"if_dropped\":%" PRIu64 "}",
+                               cap->received, cap->dropped, cap->if_dropped);
+    g_string_append(out, "}\n");
+}
+
+void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
+                         const rtpproc_engine_counters *ec, const rtpproc_decode_counters *dc,
+                         GString *out)
+{
+    rtpproc_report_json_open(out);
+    for (size_t i = 0; i < n; i++)
+        rtpproc_report_json_stream(&s[i], i == 0, out);
+    rtpproc_report_json_close(ec, dc, NULL, out);
 }

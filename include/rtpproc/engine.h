@@ -276,6 +276,14 @@ RTPPROC_API const rtpproc_engine_counters *rtpproc_engine_counters_get(const rtp
  */
 RTPPROC_API const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e, size_t *n);
 
+/*
+ * Forgets every summary handed out so far, with its strings and event list
+ * (pointers from rtpproc_engine_summaries() become invalid). A long-running
+ * front-end that reported each stream as it ended calls this so that memory
+ * stays bounded by the streams still open. Counters are kept.
+ */
+RTPPROC_API void rtpproc_engine_release_summaries(rtpproc_engine *e);
+
 /* Streams currently open (live statistics). */
 RTPPROC_API size_t rtpproc_engine_open_streams(const rtpproc_engine *e);
 

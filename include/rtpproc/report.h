@@ -39,6 +39,35 @@ RTPPROC_API void rtpproc_report_json(const rtpproc_stream_summary *s, size_t n,
                                      const rtpproc_engine_counters *ec,
                                      const rtpproc_decode_counters *dc, GString *out);
 
+/* Live capture's kernel counters (libpcap's pcap_stats). */
+typedef struct rtpproc_capture_counters {
+    uint64_t received;   /* packets that passed the kernel filter (ps_recv) */
+    uint64_t dropped;    /* dropped because the capture buffer was full (ps_drop) */
+    uint64_t if_dropped; /* dropped by the interface or its driver (ps_ifdrop) */
+} rtpproc_capture_counters;
+
+/*
+ * The two reports in pieces, for a front-end that reports each stream as it
+ * ends (a long live capture) instead of keeping every summary:
+ *   text: header, then one stream after another, then the footer;
+ *   JSON: open, the streams (`first` for the first one written: no comma),
+ *   then close.
+ * rtpproc_report_text() and rtpproc_report_json() are exactly these calls
+ * with `cap` NULL. A non-NULL `cap` adds a "Capture:" footer line and a
+ * "capture" object next to "counters".
+ */
+RTPPROC_API void rtpproc_report_text_header(GString *out);
+RTPPROC_API void rtpproc_report_text_stream(const rtpproc_stream_summary *m, GString *out);
+RTPPROC_API void rtpproc_report_text_footer(const rtpproc_engine_counters *ec,
+                                            const rtpproc_decode_counters *dc,
+                                            const rtpproc_capture_counters *cap, GString *out);
+RTPPROC_API void rtpproc_report_json_open(GString *out);
+RTPPROC_API void rtpproc_report_json_stream(const rtpproc_stream_summary *m, bool first,
+                                            GString *out);
+RTPPROC_API void rtpproc_report_json_close(const rtpproc_engine_counters *ec,
+                                           const rtpproc_decode_counters *dc,
+                                           const rtpproc_capture_counters *cap, GString *out);
+
 #ifdef __cplusplus
 }
 #endif
