@@ -15,6 +15,7 @@
 #include "rtpproc/engine.h"
 #include "rtpproc/rtp.h"
 #include "events.h"
+#include "join.h"
 #include "sdp.h"
 #include "stream.h"
 
@@ -123,7 +124,9 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
     e->blocks = g_ptr_array_new_with_free_func(g_free);
     e->learned = rp_ptlearn_new(e->cfg.max_learned);
     e->sh.learned = e->learned;
-    if (e->pool == NULL || e->learned == NULL) {
+    if (e->cfg.per_direction)
+        e->sh.joins = rp_joins_new();
+    if (e->pool == NULL || e->learned == NULL || (e->cfg.per_direction && e->sh.joins == NULL)) {
         rtpproc_engine_free(e);
         return NULL;
     }
@@ -160,6 +163,7 @@ void rtpproc_engine_free(rtpproc_engine *e)
     g_string_chunk_free(e->strings);
     g_ptr_array_free(e->blocks, TRUE);
     rp_ptlearn_free(e->learned);
+    rp_joins_free(e->sh.joins);
     free(e->sh.pcm);
     free(e);
 }
@@ -203,7 +207,9 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     m.first_seq = s->first_seq;
     m.last_seq = s->seq.max_seq;
     m.expected = rtpproc_seq_expected(&s->seq);
-    m.lost = m.expected - (int64_t)s->packets;
+    /* After an A.1 restart, expected counts from the new base: the packets
+     * before it are not among those expected (RFC 3550 A.3). */
+    m.lost = m.expected - (int64_t)(s->packets - s->restart_packets);
     m.duplicates = s->duplicates;
     m.late = s->late;
     m.reordered = s->reordered;
@@ -211,12 +217,15 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     m.truncated = s->truncated;
     m.undecodable = s->undecodable;
     m.discontinuities = s->discontinuities;
+    m.talkspurts = s->talkspurts;
     m.max_delta_ms = s->jit.max_delta_ms;
     m.max_jitter_ms = s->jit.max_jitter_ms;
     m.mean_jitter_ms = rtpproc_jitter_mean_ms(&s->jit);
     m.frames = s->frames;
     m.silence_frames = s->silence_frames;
     m.concealed_frames = s->concealed_frames;
+    m.file_offset = s->file_offset;
+    m.overlap_frames = s->overlap_frames;
     for (unsigned i = 0; i < s->ndec; i++) {
         const rp_decoder_slot *d = &s->dec[i];
         m.formats[i] = (rtpproc_stream_format){
@@ -245,6 +254,8 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
         m.frames = (uint64_t)((double)m.frames * k + 0.5);
         m.silence_frames = (uint64_t)((double)m.silence_frames * k + 0.5);
         m.concealed_frames = (uint64_t)((double)m.concealed_frames * k + 0.5);
+        m.file_offset = (uint64_t)((double)m.file_offset * k + 0.5);
+        m.overlap_frames = (uint64_t)((double)m.overlap_frames * k + 0.5);
         m.sample_rate = e->cfg.out_rate;
     }
     m.codec = s->codec_name ? g_string_chunk_insert_const(e->strings, s->codec_name) : NULL;
@@ -296,9 +307,14 @@ static int expire(rtpproc_engine *e, rtpproc_time_ns now)
 /* Statistics for every packet of a validated stream, in arrival order. */
 static int stream_packet(rtpproc_engine *e, rp_stream *s, const rp_pkt *p, bool count_seq)
 {
-    if (count_seq)
+    if (count_seq) {
+        uint32_t base = s->seq.base_seq, received = s->seq.received;
         rtpproc_seq_update(&s->seq, p->seq);
+        if (s->seq.base_seq != base || s->seq.received < received)
+            s->restart_packets = s->packets; /* A.1 re-synchronised on this packet */
+    }
     s->packets++;
+    s->talkspurts += p->marker;
     s->last_arrival = p->arrival;
     s->pts[p->pt] = 1;
     if (p->truncated)

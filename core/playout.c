@@ -16,6 +16,7 @@
 
 #include "events.h"
 #include "heuristic.h"
+#include "join.h"
 #include "stream.h"
 
 /* A.1's dropout bounds also decide when the sequence restarted (playout
@@ -100,7 +101,12 @@ static int open_sink(rp_engine_shared *sh, rp_stream *s, const rp_decoder_slot *
     s->out_clock = d->spec.clock_rate;
     if (sh->cfg->sink_open == NULL)
         return 0;
-    s->sink = sh->cfg->sink_open(sh->cfg->sink_userdata, &info, &fmt, &status, err, sizeof(err));
+    if (sh->joins != NULL)
+        s->sink = rp_join_open(sh->joins, sh->cfg->sink_open, sh->cfg->sink_userdata, &info, &fmt,
+                               &status, err, sizeof(err), &s->file_offset);
+    else
+        s->sink =
+            sh->cfg->sink_open(sh->cfg->sink_userdata, &info, &fmt, &status, err, sizeof(err));
     if (s->sink == NULL) {
         s->sink_failed = true;
         s->note = RTPPROC_NOTE_WRITE_ERROR;
@@ -343,6 +349,17 @@ static bool gap_contradicted(const rp_engine_shared *sh, const rp_stream *s, uin
     return gap + ref_frames > arr + tolerance;
 }
 
+/* A talkspurt `gap` frames after the previous packet's end by its timestamp
+ * that arrives more than the reorder window later than that. */
+static bool pause_collapsed(const rp_engine_shared *sh, const rp_stream *s, uint32_t rate,
+                            uint64_t gap, rtpproc_time_ns arrival)
+{
+    uint64_t ref_frames;
+    uint64_t arr = arrival_step(s, rate, arrival, &ref_frames);
+    uint64_t tolerance = (uint64_t)((double)sh->cfg->reorder_time * rate / RTPPROC_NS_PER_SEC);
+    return arr > gap + ref_frames + tolerance;
+}
+
 /* A discontinuity: the timeline is re-anchored at arrival time, the packet
  * going where its arrival step puts it. Returns its new position. */
 static int64_t reanchor(rp_stream *s, uint32_t rate, int64_t ext, rtpproc_time_ns arrival)
@@ -361,8 +378,13 @@ static int64_t reanchor(rp_stream *s, uint32_t rate, int64_t ext, rtpproc_time_n
  * becomes silence; a jump that arrival time contradicts by more than
  * max_gap, or a packet that would land wholly in the past (backward jump,
  * frozen timestamps, restart at 0), is a discontinuity: the timeline is
- * re-anchored at arrival time. (A loss under --plc was filled before the
- * packet was decoded: conceal_before().)
+ * re-anchored at arrival time. A talkspurt start (marker bit, RFC 3551
+ * 4.1) whose arrival comes later than its timestamp by more than the
+ * reorder window is a sender whose clock stood still during the pause:
+ * re-anchored too, so the pause keeps its real length. Senders that mark
+ * every packet (ffmpeg's Speex) say nothing about talkspurts: a marker
+ * right after a marked packet is not a talkspurt start. (A loss under --plc
+ * was filled before the packet was decoded: conceal_before().)
  */
 static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
                      int64_t ext, long n)
@@ -373,10 +395,13 @@ static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, con
     uint64_t skip = 0;
     int rc;
 
-    if (pos > (int64_t)written) {
-        if (gap_contradicted(sh, s, rate, (uint64_t)pos - written, p->arrival))
-            pos = reanchor(s, rate, ext, p->arrival);
+    if (pos > (int64_t)written &&
+        gap_contradicted(sh, s, rate, (uint64_t)pos - written, p->arrival)) {
+        pos = reanchor(s, rate, ext, p->arrival);
     } else if (pos + n <= (int64_t)written) {
+        pos = reanchor(s, rate, ext, p->arrival);
+    } else if (pos >= (int64_t)written && p->marker && !s->audio_marker && s->have_audio &&
+               pause_collapsed(sh, s, rate, (uint64_t)pos - written, p->arrival)) {
         pos = reanchor(s, rate, ext, p->arrival);
     } else if (pos < (int64_t)written) {
         /* Partial overlap (a timestamp step shorter than the packet):
@@ -388,6 +413,7 @@ static int place_rtp(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, con
     s->have_audio = true;
     s->audio_arrival = p->arrival;
     s->audio_frames = (uint64_t)n;
+    s->audio_marker = p->marker;
     s->frames = (uint64_t)pos + (uint64_t)n - skip;
     if ((uint64_t)pos > written &&
         (rc = write_gap(sh, s, d, written, (uint64_t)pos - written, false, NULL)) < 0)
@@ -626,14 +652,20 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
 static void shift_released(rp_stream *s, int64_t shift)
 {
     uint64_t *m = s->released_mask;
-    if (shift >= 128) {
-        m[0] = m[1] = 0;
-    } else if (shift >= 64) {
-        m[1] = m[0] << (shift - 64);
-        m[0] = 0;
-    } else if (shift > 0) {
-        m[1] = (m[1] << shift) | (m[0] >> (64 - shift));
-        m[0] <<= shift;
+    if (shift <= 0)
+        return;
+    if (shift >= RP_RELEASE_HISTORY) {
+        memset(m, 0, sizeof(s->released_mask));
+        return;
+    }
+    /* Bit i of word w is history position 64w + i: shifting up moves
+     * positions into higher words. */
+    unsigned words = (unsigned)(shift / 64), bits = (unsigned)(shift % 64);
+    for (unsigned w = RP_RELEASE_WORDS; w-- > 0;) {
+        uint64_t v = w >= words ? m[w - words] << bits : 0;
+        if (bits > 0 && w > words)
+            v |= m[w - words - 1] >> (64 - bits);
+        m[w] = v;
     }
 }
 
@@ -648,7 +680,8 @@ static void mark_released(rp_stream *s, int64_t ext)
 static bool was_released(const rp_stream *s, int64_t ext)
 {
     int64_t back = s->next_release - 1 - ext;
-    return back >= 0 && back < 128 && (s->released_mask[back / 64] >> (back % 64)) & 1;
+    return back >= 0 && back < RP_RELEASE_HISTORY &&
+           (s->released_mask[back / 64] >> (back % 64)) & 1;
 }
 
 static rp_held *slot_of(rp_stream *s, unsigned window, int64_t ext)
@@ -773,7 +806,7 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         s->have_release = true;
         s->max_ext_seq = p->seq;
         s->next_release = p->seq;
-        s->released_mask[0] = s->released_mask[1] = 0;
+        memset(s->released_mask, 0, sizeof(s->released_mask));
         ext = p->seq;
     } else {
         /* Extend against the highest seq seen: a 16-bit wrap (65535 -> 0)
@@ -800,7 +833,7 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
         c.payload = s->cand_buf;
         s->have_cand = false;
         s->next_release = cext;
-        s->released_mask[0] = s->released_mask[1] = 0;
+        memset(s->released_mask, 0, sizeof(s->released_mask));
         s->max_ext_seq = cext;
         mark_released(s, cext);
         if ((rc = release(sh, s, &c)) < 0)
@@ -890,6 +923,7 @@ int rp_playout_close(rp_engine_shared *sh, rp_stream *s)
     }
     int rc = flush_ring(sh, s);
     if (s->sink != NULL) {
+        s->overlap_frames = rp_join_overlap(s->sink);
         int crc = s->sink->ops->close(s->sink);
         s->sink = NULL;
         if (crc < 0 && rc >= 0) {

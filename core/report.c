@@ -337,9 +337,9 @@ void rtpproc_report_json_stream(const rtpproc_stream_summary *m, bool first, GSt
         ",\"packets\":%" PRIu64 ",\"expected\":%" PRId64 ",\"lost\":%" PRId64
         ",\"duplicates\":%" PRIu64 ",\"late\":%" PRIu64 ",\"truncated\":%" PRIu64
         ",\"undecodable\":%" PRIu64 ",\"first_seq\":%u,\"last_seq\":%u,\"reordered\":%" PRIu64
-        ",\"jitter_drops\":%" PRIu64,
+        ",\"jitter_drops\":%" PRIu64 ",\"talkspurts\":%" PRIu64,
         m->packets, m->expected, m->lost, m->duplicates, m->late, m->truncated, m->undecodable,
-        m->first_seq, m->last_seq, m->reordered, m->jitter_drops);
+        m->first_seq, m->last_seq, m->reordered, m->jitter_drops, m->talkspurts);
     json_double(out, "max_delta_ms", m->max_delta_ms, "%.3f");
     json_double(out, "max_jitter_ms", m->max_jitter_ms, "%.3f");
     json_double(out, "mean_jitter_ms", m->mean_jitter_ms, "%.3f");
@@ -354,6 +354,9 @@ void rtpproc_report_json_stream(const rtpproc_stream_summary *m, bool first, GSt
     json_double(out, "concealed_ms", frames_ms(m->concealed_frames, m->sample_rate), "%.3f");
     g_string_append(out, ",\"file\":");
     json_string(out, m->file);
+    g_string_append_printf(out, ",\"file_offset_frames\":%" PRIu64, m->file_offset);
+    json_double(out, "file_offset_ms", frames_ms(m->file_offset, m->sample_rate), "%.3f");
+    json_double(out, "overlap_ms", frames_ms(m->overlap_frames, m->sample_rate), "%.3f");
     g_string_append(out, ",\"formats\":[");
     for (unsigned f = 0; f < m->nformats && f < RTPPROC_MAX_FORMATS; f++) {
         const rtpproc_stream_format *x = &m->formats[f];

@@ -16,6 +16,12 @@
 
 #define RP_NO_PT 256u /* no payload type (PTs are 0..127) */
 
+/* Sequence numbers whose release a stream remembers, to tell a late copy
+ * (a duplicate) from a late original: more than MAX_MISORDER (100), so that
+ * a copy that far behind is still recognised. */
+#define RP_RELEASE_WORDS   4
+#define RP_RELEASE_HISTORY (64 * RP_RELEASE_WORDS)
+
 /* Stream key, as Wireshark keys its streams. Zero-filled, so hashable as bytes. */
 typedef struct rp_key {
     rtpproc_flow flow;
@@ -65,6 +71,8 @@ typedef struct rp_stream {
     uint64_t packets;
     uint64_t duplicates, late, truncated, undecodable, discontinuities;
     uint64_t reordered, jitter_drops;
+    uint64_t talkspurts;      /* packets with the marker bit (RFC 3551 4.1) */
+    uint64_t restart_packets; /* packets before the last A.1 restart (not in expected) */
     rtpproc_seq_state seq;
     rtpproc_jitter_state jit;
     unsigned jit_pt;    /* PT whose clock is in jit_clock, or RP_NO_PT */
@@ -72,14 +80,14 @@ typedef struct rp_stream {
     enum rtpproc_stream_note note;
 
     /* reorder window (playout.c) */
-    bool have_release;         /* next_release is set */
-    int64_t max_ext_seq;       /* highest extended seq seen */
-    int64_t next_release;      /* extended seq of the next packet to release */
-    uint64_t released_mask[2]; /* bit i (of 128): next_release - 1 - i was released;
-                                  covers RTPPROC_MAX_MISORDER (100) */
-    bool have_cand;            /* a far-off packet waits: a restart if the next follows */
-    rp_pkt cand;               /* that packet; its payload in cand_buf */
-    uint8_t *cand_buf;         /* allocated at the first candidate (rare) */
+    bool have_release;                        /* next_release is set */
+    int64_t max_ext_seq;                      /* highest extended seq seen */
+    int64_t next_release;                     /* extended seq of the next packet to release */
+    uint64_t released_mask[RP_RELEASE_WORDS]; /* bit i: next_release - 1 - i
+                                                 was released (RP_RELEASE_HISTORY) */
+    bool have_cand;    /* a far-off packet waits: a restart if the next follows */
+    rp_pkt cand;       /* that packet; its payload in cand_buf */
+    uint8_t *cand_buf; /* allocated at the first candidate (rare) */
     size_t cand_cap;
     rp_held *ring; /* reorder_packets slots, NULL until first needed */
     uint8_t *slab; /* ring payloads: reorder_packets * slab_slot bytes */
@@ -95,6 +103,7 @@ typedef struct rp_stream {
     bool have_audio;               /* an audio packet was written */
     rtpproc_time_ns audio_arrival; /* arrival of the last written audio packet */
     uint64_t audio_frames;         /* its decoded length */
+    bool audio_marker;             /* its marker bit */
     uint64_t silence_frames;
     uint64_t concealed_frames;
     bool have_rel_seq;     /* last_rel_seq is set */
@@ -120,9 +129,11 @@ typedef struct rp_stream {
     uint32_t out_clock; /* clock rate of the recording's codec */
     const char *codec_name;
     rtpproc_sink *sink;
-    bool sink_failed; /* do not try to open again */
-    uint64_t frames;  /* timeline length: frames written or due */
-    char *file;       /* path copy, owned by the stream */
+    bool sink_failed;        /* do not try to open again */
+    uint64_t frames;         /* timeline length: frames written or due */
+    uint64_t file_offset;    /* --per-direction: the recording's frame at our frame 0 */
+    uint64_t overlap_frames; /* --per-direction: audio frames another SSRC had written */
+    char *file;              /* path copy, owned by the stream */
 
     /* RFC 4733 telephone-events (events.c) */
     int64_t first_ext_ts;     /* extended timestamp of the first released packet */
@@ -132,13 +143,12 @@ typedef struct rp_stream {
 /* What playout needs from the engine. */
 struct rp_engine_shared {
     const rtpproc_engine_config *cfg;
-    const rp_ptlearn *learned;
-    bool have_epoch; /* epoch is set */
-    rtpproc_time_ns epoch;
-    /* the capture's first frame (rtpproc_engine_set_epoch) */ /* PTs learned from SDP, by
-                                                                  endpoint */
-    int16_t *pcm;                                              /* decode scratch, grown on demand */
-    size_t pcm_cap;                                            /* in int16 samples */
+    const rp_ptlearn *learned; /* PTs learned from SDP, by endpoint */
+    bool have_epoch;           /* epoch is set */
+    rtpproc_time_ns epoch;     /* the capture's first frame (rtpproc_engine_set_epoch) */
+    struct rp_joins *joins;    /* --per-direction recordings, else NULL */
+    int16_t *pcm;              /* decode scratch, grown on demand */
+    size_t pcm_cap;            /* in int16 samples */
     char error[512];
 };
 

@@ -171,12 +171,17 @@ typedef struct rtpproc_stream_summary {
     uint64_t truncated;       /* payload cut by snaplen: counted, not decoded */
     uint64_t undecodable;     /* payloads the codec rejected */
     uint64_t discontinuities; /* timestamp jumps re-anchored at arrival time */
+    uint64_t talkspurts;      /* packets with the marker bit set (talkspurt starts) */
     double max_delta_ms;
     double max_jitter_ms, mean_jitter_ms;
     uint64_t frames;           /* frames in the recording (audio + silence) */
     uint64_t silence_frames;   /* inserted for losses and gaps */
     uint64_t concealed_frames; /* --plc: concealment (or in-band FEC) instead of silence
                                   for losses */
+    uint64_t file_offset;      /* --per-direction: frame of the recording where this
+                                  stream's frame 0 lies (0 for the stream that opened it) */
+    uint64_t overlap_frames;   /* --per-direction: audio frames not written because the
+                                  shared recording already held another SSRC's there */
     uint32_t sample_rate;      /* of the recording (after --rate) */
     uint32_t codec_rate;       /* the codec's output rate (differs with --rate) */
     unsigned channels;

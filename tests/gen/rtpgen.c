@@ -275,6 +275,7 @@ enum out_format { FMT_AUTO, FMT_PCAP, FMT_PCAPNG };
 typedef struct gap {
     unsigned after; /* packet index the gap follows */
     unsigned ms;    /* extra timestamp and arrival advance */
+    bool pause;     /* --pause-after: arrival only, the timestamps go on */
 } gap;
 
 /* An impairment of packets lo..hi: "K:VALUE" or "K-L:VALUE". */
@@ -319,6 +320,7 @@ typedef struct gen_options {
     bool rtcp;
     gap gaps[MAX_GAPS];
     unsigned n_gaps;
+    bool marker_all; /* --marker-all */
     unsigned jitter_ms;
     bool jitter_reorder;
     bool loss_burst;
@@ -449,6 +451,11 @@ static void usage(FILE *f)
           "      --delay K[-L]:MS    packets K..L arrive MS late (reordering)\n"
           "      --gap-after K:MS    talk-spurt gap after packet K: timestamps and arrival\n"
           "                          both jump by MS; marker bit set after it\n"
+          "      --pause-after K:MS  a pause after packet K that the timestamps do not\n"
+          "                          show: arrival jumps by MS, timestamps go on as if\n"
+          "                          there were none; marker bit set after it\n"
+          "      --marker-all        set the marker bit on every packet (as ffmpeg's\n"
+          "                          Speex sender does)\n"
           "      --cn MS             during each --gap-after gap, RFC 3389 comfort noise\n"
           "                          packets (PT 13, level 64) every MS, the first at the\n"
           "                          start of the gap; they take sequence numbers\n"
@@ -488,7 +495,9 @@ static void usage(FILE *f)
           "packet at the previous audio packet's place plus the capture-time gap. A\n"
           "packet whose timestamp puts it more than 2 s beyond that, or wholly before\n"
           "the end of what was written, is a discontinuity: it goes where arrival time\n"
-          "puts it (never before the end) and becomes the new anchor. A packet that\n"
+          "puts it (never before the end) and becomes the new anchor; so does a packet\n"
+          "with the marker bit (the previous audio packet without) that arrival time\n"
+          "puts more than 100 ms beyond where its timestamp does. A packet that\n"
           "overlaps the end is written from the end on. A stream of which nothing is\n"
           "visible gets no WAV and no line in streams.txt.\n"
           "With -e, DIR/stats.txt gives per stream: src sport dst dport 0xSSRC, then\n"
@@ -602,6 +611,8 @@ enum {
     OPT_LOSS_RATE,
     OPT_DUP,
     OPT_GAP_AFTER,
+    OPT_PAUSE_AFTER,
+    OPT_MARKER_ALL,
     OPT_JITTER,
     OPT_JITTER_REORDER,
     OPT_LOSS_BURST,
@@ -648,6 +659,8 @@ static const struct option long_opts[] = {
     {"gap-after", required_argument, NULL, OPT_GAP_AFTER},
     {"jitter", required_argument, NULL, OPT_JITTER},
     {"jitter-reorder", no_argument, NULL, OPT_JITTER_REORDER},
+    {"pause-after", required_argument, NULL, OPT_PAUSE_AFTER},
+    {"marker-all", no_argument, NULL, OPT_MARKER_ALL},
     {"loss-burst", required_argument, NULL, OPT_LOSS_BURST},
     {"delay", required_argument, NULL, OPT_DELAY},
     {"dup-delay", required_argument, NULL, OPT_DUP_DELAY},
@@ -782,17 +795,23 @@ static void parse_options(gen_options *o, int argc, char **argv)
         case OPT_DUP:
             parse_list(&o->dup, optarg, "dup list");
             break;
-        case OPT_GAP_AFTER: {
+        case OPT_GAP_AFTER:
+        case OPT_PAUSE_AFTER: {
             char *colon = strchr(optarg, ':');
+            const char *name = c == OPT_GAP_AFTER ? "--gap-after" : "--pause-after";
             if (!colon || o->n_gaps == MAX_GAPS) {
-                die("invalid --gap-after '%s' (K:MS, at most %d)", optarg, MAX_GAPS);
+                die("invalid %s '%s' (K:MS, at most %d)", name, optarg, MAX_GAPS);
             }
             *colon = '\0';
             o->gaps[o->n_gaps].after = parse_uint(optarg, "gap packet", UINT_MAX);
             o->gaps[o->n_gaps].ms = parse_uint(colon + 1, "gap length", 3600000);
+            o->gaps[o->n_gaps].pause = c == OPT_PAUSE_AFTER;
             o->n_gaps++;
             break;
         }
+        case OPT_MARKER_ALL:
+            o->marker_all = true;
+            break;
         case OPT_JITTER:
             o->jitter_ms = parse_uint(optarg, "jitter", 10000);
             break;
@@ -1394,6 +1413,7 @@ typedef struct rx_pkt {
     uint32_t ts;
     bool audio;   /* false: comfort noise */
     bool cut;     /* the snaplen cut the payload */
+    bool marker;  /* RTP marker bit */
     uint64_t sig; /* offset of its samples in the stream's signal */
 } rx_pkt;
 
@@ -1586,7 +1606,9 @@ static bool lost(const gen_options *o, unsigned k, uint64_t *rng)
  *     the past, or whose timestamp puts it more than MODEL_MAX_GAP_NS beyond
  *     the place its arrival time gives (the previous audio packet's place plus
  *     the arrival gap), is a discontinuity: it goes to that arrival place (never
- *     before the end) and becomes the anchor;
+ *     before the end) and becomes the anchor; so is a marked packet (the
+ *     previous audio packet unmarked) that its arrival place puts more than
+ *     MODEL_WINDOW_NS beyond the place its timestamp gives;
  *   - comfort noise writes nothing: its span is silence once audio resumes.
  */
 typedef struct model {
@@ -1614,6 +1636,7 @@ typedef struct model {
     bool have_audio;
     int64_t prev_t;    /* arrival of the previous audio packet */
     uint64_t prev_pos; /* its place */
+    bool prev_marker;  /* its marker bit */
 } model;
 
 static bool model_is_released(const model *m, int64_t ext)
@@ -1658,11 +1681,19 @@ static void model_place(model *m, const rx_pkt *p, int64_t ext)
     int64_t ref_t = m->have_audio ? m->prev_t : m->first_t;
     uint64_t by_arrival = ref_pos + model_arrival_frames(m, ref_t, p->t_ns);
     uint64_t tolerance = (uint64_t)(MODEL_MAX_GAP_NS * (int64_t)m->rate / NS_PER_SEC);
+    uint64_t window = (uint64_t)(MODEL_WINDOW_NS * (int64_t)m->rate / NS_PER_SEC);
     uint64_t skip = 0;
 
     if ((pos > (int64_t)written && (uint64_t)pos > by_arrival + tolerance) ||
         pos + (int64_t)n <= (int64_t)written) {
         pos = (int64_t)(by_arrival > written ? by_arrival : written);
+        m->anchor_ts = ext;
+        m->anchor_frame = (uint64_t)pos;
+        r->discontinuities++;
+    } else if (pos >= (int64_t)written && p->marker && !m->prev_marker && m->have_audio &&
+               by_arrival > (uint64_t)pos + window) {
+        /* A talkspurt whose timestamps hid the pause before it. */
+        pos = (int64_t)by_arrival;
         m->anchor_ts = ext;
         m->anchor_frame = (uint64_t)pos;
         r->discontinuities++;
@@ -1683,6 +1714,7 @@ static void model_place(model *m, const rx_pkt *p, int64_t ext)
     m->have_audio = true;
     m->prev_t = p->t_ns;
     m->prev_pos = (uint64_t)pos;
+    m->prev_marker = p->marker;
 }
 
 static void model_release(model *m, const rx_pkt *p, int64_t ext_seq)
@@ -1910,7 +1942,9 @@ static void stream_generate(gen_ctx *g, stream *s)
         nominal[k] = s->t0_ns + (int64_t)k * s->ptime_ms * NS_PER_MSEC + gap_ns;
         for (unsigned i = 0; i < o->n_gaps; i++) {
             if (o->gaps[i].after == k) {
-                gap_samples += (uint64_t)c->rate * o->gaps[i].ms / 1000;
+                if (!o->gaps[i].pause) {
+                    gap_samples += (uint64_t)c->rate * o->gaps[i].ms / 1000;
+                }
                 gap_ns += (int64_t)o->gaps[i].ms * NS_PER_MSEC;
             }
         }
@@ -1990,7 +2024,7 @@ static void stream_generate(gen_ctx *g, stream *s)
                 burst_bad = burst_bad ? !(u < o->burst_r) : u < o->burst_p;
                 is_lost = is_lost || burst_bad;
             }
-            marker = k == 0 || (o->ssrc_change_set && k == o->ssrc_change);
+            marker = k == 0 || o->marker_all || (o->ssrc_change_set && k == o->ssrc_change);
             for (unsigned j = 0; j < o->n_gaps; j++) {
                 marker = marker || o->gaps[j].after + 1 == k;
             }
@@ -2059,7 +2093,7 @@ static void stream_generate(gen_ctx *g, stream *s)
                 if (got < hdr_len) {
                     continue; /* the RTP header itself was cut: invisible */
                 }
-                rx_add(rx, &(rx_pkt){td, order++, seq, ts, !sp->cn, got != r.len, sp->sig});
+                rx_add(rx, &(rx_pkt){td, order++, seq, ts, !sp->cn, got != r.len, marker, sp->sig});
             }
         }
         if (!sp->cn && o->rtcp && k % rtcp_every == 0) {
