@@ -49,7 +49,8 @@ CASES=(
     "dup-immediate|--packets 100|--dup 10,11,50|.duplicates==3 .lost==-3 .late==0 .silence_frames==0 .frames==16000|c:0:16000|"
     "dup-delayed|--packets 100|--dup-delay 20:100 --dup-delay 40:300|.duplicates==2 .lost==-2 .late==0 .silence_frames==0 .frames==16000|c:0:16000|"
     "dup-delayed-far|--packets 200|--dup-delay 30:1510|.duplicates==1 .late==0 .discontinuities==0 .frames==32000|c:0:32000|"
-    "dup-delayed-restart|--packets 250|--dup-delay 30:3010|.duplicates==1 .late==0 .discontinuities==0 .frames==40000|c:0:40000|the copy arrives 151 packets after the original, beyond the 128 packets whose release rtpproc remembers: the audio is right (a far-off packet waits for its successor, RFC 3550 A.1, and is dropped when none follows), but it is counted late, not as a duplicate"
+    "dup-delayed-200|--packets 300|--dup-delay 30:4000|.duplicates==1 .late==0 .discontinuities==0 .frames==48000|c:0:48000|"
+    "dup-delayed-restart|--packets 250|--dup-delay 30:3010|.duplicates==1 .late==0 .discontinuities==0 .frames==40000|c:0:40000|"
     # Arrival jitter alone changes nothing.
     "jitter|--packets 200|--jitter 40|.late==0 .lost==0 .duplicates==0 .discontinuities==0 .silence_frames==0 .frames==32000|c:0:32000|"
     # Wraps: 65535 -> 0 and 2^32 -> 0 are ordinary steps, also across reordering, duplicates and losses.
@@ -60,6 +61,13 @@ CASES=(
     # DTX: timestamps and arrival jump together (marker bit after the gap):
     # silence of the gap, also for a gap longer than max_gap.
     "dtx-marker|--packets 150|--gap-after 40:400 --gap-after 80:3000 --jitter 5|.lost==0 .discontinuities==0 .silence_frames==27200 .frames==51200|c:0:6560 z:3200 c:9760:6400 z:24000 c:40160:11040|"
+    # A talkspurt (marker bit) whose timestamps hide the pause before it: the
+    # pause is kept (re-anchored at arrival time) when arrival exceeds the
+    # timestamps by more than the reorder window (100 ms), not below it, and
+    # not when every packet is marked (the marker then says nothing).
+    "pause-marker|--packets 150|--pause-after 40:1000|.lost==0 .discontinuities==1 .talkspurts==2 .silence_frames==8000 .frames==32000|c:0:6560 z:8000 c:6560:17440|"
+    "pause-marker-short|--packets 150|--pause-after 40:80|.lost==0 .discontinuities==0 .silence_frames==0 .frames==24000|c:0:24000|"
+    "pause-marker-all|--packets 150|--pause-after 40:1000 --marker-all|.lost==0 .discontinuities==0 .talkspurts==150 .silence_frames==0 .frames==24000|c:0:24000|"
     # Comfort noise (PT 13, every 200 ms of a 1 s gap): its span is silence.
     "cn|--packets 100|--gap-after 40:1000 --cn 200|.packets==105 .lost==0 .payload_types==[8,13] .discontinuities==0 .silence_frames==8000 .frames==24000|c:0:6560 z:8000 c:14560:9440|"
     # Discontinuities: re-anchored at arrival time, counted, no bogus silence.
