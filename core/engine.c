@@ -17,6 +17,7 @@
 #include "events.h"
 #include "join.h"
 #include "sdp.h"
+#include "shard.h"
 #include "stream.h"
 
 /*
@@ -55,6 +56,9 @@ struct rtpproc_engine {
     GPtrArray *blocks;     /* event lists of summaries */
     rp_ptlearn *learned;   /* PTs announced by SDP, by media endpoint */
     bool summaries_sorted;
+    uint64_t order;                         /* number of the datagram being fed */
+    rp_shards *shards;                      /* cfg.threads > 1: the sub-engines do the work */
+    rtpproc_engine_counters shard_counters; /* their sum, for counters_get */
 };
 
 void rtpproc_engine_config_init(rtpproc_engine_config *cfg)
@@ -124,6 +128,10 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
     e->blocks = g_ptr_array_new_with_free_func(g_free);
     e->learned = rp_ptlearn_new(e->cfg.max_learned);
     e->sh.learned = e->learned;
+    if (e->cfg.threads > 1 && (e->shards = rp_shards_new(&e->cfg, e->cfg.threads)) == NULL) {
+        rtpproc_engine_free(e);
+        return NULL;
+    }
     if (e->cfg.per_direction)
         e->sh.joins = rp_joins_new();
     if (e->pool == NULL || e->learned == NULL || (e->cfg.per_direction && e->sh.joins == NULL)) {
@@ -144,6 +152,7 @@ void rtpproc_engine_free(rtpproc_engine *e)
 {
     if (e == NULL)
         return;
+    rp_shards_free(e->shards);
     /* Streams still open were not finished: their sinks are closed here so
      * no file is left with a stale header. */
     for (rp_stream *s = e->lru_head, *next; s != NULL; s = next) {
@@ -197,6 +206,7 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     rtpproc_stream_summary m;
     memset(&m, 0, sizeof(m));
     m.index = s->index;
+    m.validated_at = s->validated_at;
     m.flow = s->key.flow;
     m.ssrc = s->key.ssrc;
     m.first_ts = s->first_arrival;
@@ -341,6 +351,7 @@ static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, const rp_probat
         return NULL;
     s->key = *k;
     s->index = e->next_index++;
+    s->validated_at = e->order;
     s->first_arrival = first->arrival;
     s->last_arrival = first->arrival;
     s->first_seq = first->seq;
@@ -465,8 +476,16 @@ static void learn_binding(void *ud, const rtpproc_addr *addr, uint16_t port, uns
     (void)rtpproc_engine_learn_pt(ud, addr, port, pt, name, rate, channels, fmtp);
 }
 
+static void count_binding(void *ud, const rtpproc_addr *addr, uint16_t port, unsigned pt,
+                          const char *name, uint32_t rate, unsigned channels, unsigned fmtp)
+{
+    (void)ud, (void)addr, (void)port, (void)pt, (void)name, (void)rate, (void)channels, (void)fmtp;
+}
+
 void rtpproc_engine_set_epoch(rtpproc_engine *e, rtpproc_time_ns first_frame)
 {
+    if (e->shards != NULL)
+        rp_shards_set_epoch(e->shards, first_frame);
     if (!e->sh.have_epoch) {
         e->sh.have_epoch = true;
         e->sh.epoch = first_frame;
@@ -477,6 +496,10 @@ unsigned rtpproc_engine_learn_sdp(rtpproc_engine *e, const uint8_t *msg, size_t 
 {
     if (e == NULL || msg == NULL || !rp_sip_detect(msg, len))
         return 0;
+    if (e->shards != NULL) {
+        rp_shards_learn_sdp(e->shards, msg, len);
+        return rp_sdp_parse_sip(msg, len, count_binding, NULL);
+    }
     unsigned n = rp_sdp_parse_sip(msg, len, learn_binding, e);
     e->counters.sdp_bindings += n;
     return n;
@@ -484,12 +507,20 @@ unsigned rtpproc_engine_learn_sdp(rtpproc_engine *e, const uint8_t *msg, size_t 
 
 int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
 {
+    if (e->shards != NULL)
+        return rp_shards_feed(e->shards, d, ++e->order);
+    return rp_engine_feed_ordered(e, d, e->counters.datagrams + 1);
+}
+
+int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_t order)
+{
     rtpproc_rtp_hdr h;
     rp_key k;
     int rc;
 
     e->sh.error[0] = '\0';
     e->counters.datagrams++;
+    e->order = order;
     rtpproc_engine_set_epoch(e, d->ts);
     int expired = expire(e, d->ts);
 
@@ -546,12 +577,16 @@ int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
 
 int rtpproc_engine_tick(rtpproc_engine *e, rtpproc_time_ns now)
 {
+    if (e->shards != NULL)
+        return rp_shards_tick(e->shards, now);
     e->sh.error[0] = '\0';
     return expire(e, now);
 }
 
 int rtpproc_engine_flush(rtpproc_engine *e)
 {
+    if (e->shards != NULL)
+        return rp_shards_flush(e->shards);
     int rc = 0;
     for (rp_stream *s = e->lru_head; s != NULL; s = s->lru_next) {
         int r = rp_playout_flush(&e->sh, s);
@@ -563,6 +598,8 @@ int rtpproc_engine_flush(rtpproc_engine *e)
 
 int rtpproc_engine_finish(rtpproc_engine *e)
 {
+    if (e->shards != NULL)
+        return rp_shards_finish(e->shards);
     int rc = 0;
     while (e->lru_head != NULL) {
         int r = close_stream(e, e->lru_head);
@@ -582,6 +619,10 @@ int rtpproc_engine_learn_pt(rtpproc_engine *e, const rtpproc_addr *addr, uint16_
     const rtpproc_codec *c = rtpproc_codec_find_by_name(name);
     if (c == NULL)
         return RTPPROC_ENOCODEC;
+    if (e->shards != NULL) {
+        rp_shards_learn_pt(e->shards, addr, port, pt, name, rate, channels, fmtp);
+        return RTPPROC_OK;
+    }
     rtpproc_codec_spec spec;
     rtpproc_codec_spec_make(c, rate, channels, &spec);
     spec.fmtp = fmtp;
@@ -596,11 +637,17 @@ int rtpproc_engine_learn_pt(rtpproc_engine *e, const rtpproc_addr *addr, uint16_
 
 const char *rtpproc_engine_error(const rtpproc_engine *e)
 {
-    return e->sh.error;
+    return e->shards != NULL ? rp_shards_error(e->shards) : e->sh.error;
 }
 
 const rtpproc_engine_counters *rtpproc_engine_counters_get(const rtpproc_engine *e)
 {
+    if (e->shards != NULL) {
+        /* Waits for the workers; the sum is cached in the engine. */
+        rtpproc_engine *me = (rtpproc_engine *)(uintptr_t)e;
+        rp_shards_counters(me->shards, &me->shard_counters);
+        return &e->shard_counters;
+    }
     return &e->counters;
 }
 
@@ -612,6 +659,8 @@ static gint by_index(gconstpointer a, gconstpointer b)
 
 const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e, size_t *n)
 {
+    if (e->shards != NULL)
+        return rp_shards_summaries(e->shards, n);
     if (!e->summaries_sorted) {
         g_array_sort(e->summaries, by_index);
         e->summaries_sorted = true;
@@ -622,6 +671,10 @@ const rtpproc_stream_summary *rtpproc_engine_summaries(rtpproc_engine *e, size_t
 
 void rtpproc_engine_release_summaries(rtpproc_engine *e)
 {
+    if (e->shards != NULL) {
+        rp_shards_release_summaries(e->shards);
+        return;
+    }
     g_array_set_size(e->summaries, 0);
     /* Open streams own their own names; only summaries point into these. */
     g_string_chunk_clear(e->strings);
@@ -631,5 +684,7 @@ void rtpproc_engine_release_summaries(rtpproc_engine *e)
 
 size_t rtpproc_engine_open_streams(const rtpproc_engine *e)
 {
+    if (e->shards != NULL)
+        return rp_shards_open_streams(e->shards);
     return g_hash_table_size(e->streams);
 }

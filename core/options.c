@@ -328,6 +328,20 @@ bad:
     return RTPPROC_EINVAL;
 }
 
+/* Worker threads: 1 (none) to RTPPROC_MAX_THREADS. */
+static int set_threads(rtpproc_options *o, const char *value, char *why, size_t whylen)
+{
+    uint32_t n;
+
+    if (value[strspn(value, "0123456789")] != '\0' || !parse_u32(value, &n) || n < 1 ||
+        n > RTPPROC_MAX_THREADS) {
+        set_error(why, whylen, "expected a number of threads from 1 to %d", RTPPROC_MAX_THREADS);
+        return RTPPROC_EINVAL;
+    }
+    o->engine.threads = n;
+    return RTPPROC_OK;
+}
+
 /* Decimal Hz, RTPPROC_RESAMPLE_MIN_RATE..MAX_RATE (include/rtpproc/resample.h). */
 static int set_rate(rtpproc_options *o, const char *value, char *why, size_t whylen)
 {
@@ -365,6 +379,7 @@ static const opt_def opt_table[] = {
     FLAG("comfort-noise", engine.comfort_noise),
     FLAG("guess-codecs", engine.guess_codecs),
     FLAG("per-direction", engine.per_direction),
+    VALUE("threads", set_threads),
 };
 
 void rtpproc_options_init(rtpproc_options *o)

@@ -61,6 +61,7 @@ typedef struct rp_engine_shared rp_engine_shared;
 typedef struct rp_stream {
     rp_key key;
     unsigned index;
+    uint64_t validated_at;                 /* datagram number that validated it */
     struct rp_stream *lru_prev, *lru_next; /* by last activity, oldest first */
 
     /* statistics, fed in arrival order */

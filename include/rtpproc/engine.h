@@ -31,6 +31,9 @@ enum rtpproc_timing {
     RTPPROC_TIMING_CONTINUOUS,
 };
 
+/* Most worker threads an engine runs (cfg.threads, --threads). */
+#define RTPPROC_MAX_THREADS 64
+
 typedef struct rtpproc_engine_config {
     rtpproc_time_ns idle_timeout; /* capture time without packets that closes a stream (5 s) */
     bool ssrc_filter_set;         /* keep only streams with this SSRC */
@@ -55,6 +58,8 @@ typedef struct rtpproc_engine_config {
                                        (Opus); off: such PTs need SDP or --pt-map */
     uint32_t out_rate;              /* recordings resampled to this rate (0: codec's);
                                        the report gives the recording's rate and frames */
+    unsigned threads;               /* > 1: streams sharded by 5-tuple over this many
+                                       worker threads; same recordings and report */
     bool per_direction;             /* one recording per 5-tuple: streams of the same
                                        direction (SSRC changes) share a file, placed at
                                        their arrival time (docs/stream-statistics.md) */
@@ -153,7 +158,9 @@ RTPPROC_API const char *rtpproc_event_name(unsigned code);
  * rtpproc_engine_free().
  */
 typedef struct rtpproc_stream_summary {
-    unsigned index; /* order of validation, from 0 */
+    unsigned index;        /* order of validation, from 0 */
+    uint64_t validated_at; /* number of the datagram (1-based, feed order) that
+                              validated the stream */
     rtpproc_flow flow;
     uint32_t ssrc;
     rtpproc_time_ns first_ts, last_ts; /* capture times of first and last packet */
