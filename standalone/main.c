@@ -147,6 +147,10 @@ static void usage(FILE *out)
           "                    5); 5, 1.5, 5s or 250ms\n"
           "  --pt-map MAP      payload types: PT=name[/rate[/channels]], comma separated,\n"
           "                    e.g. 96=L16/16000/2,97=PCMU; may be repeated\n"
+          "  --threads N       shard the streams over N worker threads by 5-tuple (1-64;\n"
+          "                    default 1); recordings and report are the same as with\n"
+          "                    one thread. With -w, a packet of a stream dropped by the\n"
+          "                    stream limit is still written\n"
           "  --per-direction   one recording per direction (5-tuple): when the SSRC\n"
           "                    changes, the new stream goes on in the same file at its\n"
           "                    arrival time (silence between; overlapping audio of two\n"
@@ -212,6 +216,7 @@ static const struct option long_options[] = {
     {"comfort-noise", no_argument, NULL, LONG_ONLY},
     {"guess-codecs", no_argument, NULL, LONG_ONLY},
     {"per-direction", no_argument, NULL, LONG_ONLY},
+    {"threads", required_argument, NULL, LONG_ONLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
