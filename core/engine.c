@@ -68,7 +68,10 @@ void rtpproc_engine_config_init(rtpproc_engine_config *cfg)
     rtpproc_ptmap_init(&cfg->ptmap);
     cfg->encoding = RTPPROC_NATIVE_NONE;
     cfg->max_streams = 100000;
-    cfg->max_probation = 4096;
+    /* Every source that starts while others are in probation needs a slot
+     * until its second packet: a probe that starts on a link carrying N
+     * calls sees N new sources within one packet interval. */
+    cfg->max_probation = 65536;
     cfg->max_learned = 65536;
     cfg->learn_sdp = true;
     cfg->reorder_packets = 16;
@@ -393,7 +396,7 @@ static int probation_keep(rtpproc_engine *e, rp_probation *pb, const rp_pkt *p)
     }
     unsigned i = pb->n;
     if (p->payload_len > pb->cap[i]) {
-        size_t cap = pb->cap[i] ? pb->cap[i] : 512;
+        size_t cap = pb->cap[i] ? pb->cap[i] : 256;
         while (cap < p->payload_len)
             cap *= 2;
         uint8_t *b = realloc(pb->buf[i], cap);

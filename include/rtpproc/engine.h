@@ -41,7 +41,9 @@ typedef struct rtpproc_engine_config {
     rtpproc_ptmap ptmap;            /* --pt-map overrides, else RFC 3551 */
     enum rtpproc_native encoding;   /* output: NONE = 16-bit PCM, or G.711 A/u-law */
     unsigned max_streams;           /* active streams at once (default 100000) */
-    unsigned max_probation;         /* sources in probation at once (default 4096) */
+    unsigned max_probation;         /* sources in probation at once (default 65536; more
+                                       sources starting at once evict the oldest and
+                                       may never validate) */
     unsigned max_learned;           /* learned payload-type bindings kept (65536) */
     bool learn_sdp;                 /* learn PTs from SIP/SDP in fed datagrams (true) */
     unsigned reorder_packets;       /* reorder window in packets (default 16) */

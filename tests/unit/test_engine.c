@@ -394,6 +394,29 @@ static void test_engine_ssrc_flood_is_bounded(void)
     done();
 }
 
+/* 12000 sources that all start within one packet interval (a probe that
+ * starts on a busy link) each pass probation with the default bounds; with
+ * a pool smaller than the sources starting at once, none can. */
+static void test_engine_many_sources_start_at_once(void)
+{
+    for (int small = 0; small < 2; small++) {
+        rtpproc_engine_config cfg;
+        rtpproc_engine_config_init(&cfg);
+        if (small)
+            cfg.max_probation = 4096;
+        test_capsink_reset();
+        eng = rtpproc_engine_new(&cfg);
+        for (uint32_t k = 0; k < 2; k++)
+            for (uint32_t i = 0; i < 12000; i++)
+                feed_pt(0x1000 + i, 8, (uint16_t)(100 + k), 160 * k, 20 * k, 160, A_POS);
+        rtpproc_engine_finish(eng);
+        const rtpproc_engine_counters *c = rtpproc_engine_counters_get(eng);
+        CU_ASSERT_EQUAL(c->streams, small ? 0 : 12000);
+        CU_ASSERT_EQUAL(c->probation_evicted, small ? 24000 - 4096 : 0);
+        done();
+    }
+}
+
 /* 20 ms packets 0..n-1 except `lost` (-1: none), each on time. */
 static void feed_run(unsigned n, int lost)
 {
@@ -608,7 +631,9 @@ CU_pSuite rtpproc_test_engine_suite(void)
                      test_engine_ssrc_filter_and_unknown_pt) ||
         !CU_add_test(s, "a truncated payload is counted, not decoded",
                      test_engine_truncated_payload_not_decoded) ||
-        !CU_add_test(s, "an SSRC flood stays bounded", test_engine_ssrc_flood_is_bounded))
+        !CU_add_test(s, "an SSRC flood stays bounded", test_engine_ssrc_flood_is_bounded) ||
+        !CU_add_test(s, "12000 sources starting at once all pass probation",
+                     test_engine_many_sources_start_at_once))
         return NULL;
     return s;
 }
