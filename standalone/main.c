@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -677,11 +678,28 @@ out:
     return r.status;
 }
 
+/*
+ * Every recording is an open file: a capture with thousands of concurrent
+ * streams needs as many descriptors. The soft limit (often 1024) is raised
+ * to the hard one, as servers do; past that a recording fails with "Too
+ * many open files" and reading stops.
+ */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
     cli c;
     int status;
 
+    raise_fd_limit();
     memset(&c, 0, sizeof(c));
     rtpproc_options_init(&c.opts);
     status = parse_args(&c, argc, argv);
