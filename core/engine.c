@@ -81,15 +81,24 @@ void rtpproc_engine_config_init(rtpproc_engine_config *cfg)
     cfg->jitter_buffer = 50 * RTPPROC_NS_PER_MSEC;
 }
 
+G_STATIC_ASSERT(sizeof(rp_key) % 4 == 0);
+
 static guint key_hash(gconstpointer p)
 {
-    /* FNV-1a over the zero-filled key bytes. */
-    const uint8_t *b = p;
+    /* The key is zero-filled (make_key), padding included: hashed as 32-bit
+     * words, FNV-style with a final avalanche, a quarter of the work of a
+     * byte loop on the hottest path (one lookup per datagram). */
+    uint32_t w[sizeof(rp_key) / 4];
+    memcpy(w, p, sizeof(w));
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof(rp_key); i++) {
-        h ^= b[i];
+    for (size_t i = 0; i < G_N_ELEMENTS(w); i++) {
+        h ^= w[i];
         h *= 16777619u;
+        h ^= h >> 15;
     }
+    h ^= h >> 13;
+    h *= 0x5bd1e995u;
+    h ^= h >> 15;
     return h;
 }
 

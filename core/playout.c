@@ -652,6 +652,13 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
 static void shift_released(rp_stream *s, int64_t shift)
 {
     uint64_t *m = s->released_mask;
+    if (shift == 1) {
+        /* The usual case: the next packet in sequence. */
+        for (unsigned w = RP_RELEASE_WORDS - 1; w > 0; w--)
+            m[w] = m[w] << 1 | m[w - 1] >> 63;
+        m[0] <<= 1;
+        return;
+    }
     if (shift <= 0)
         return;
     if (shift >= RP_RELEASE_HISTORY) {
