@@ -547,9 +547,17 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
         (rc = conceal_before(sh, s, d, p, ext)) < 0)
         return rc;
     size_t max_frames = c->max_frames(&d->spec, p->payload_len);
-    if ((rc = ensure_pcm(sh, max_frames * ch)) < 0)
-        return rc;
-    long n = c->decode(d->state, &d->spec, p->payload, p->payload_len, sh->pcm, max_frames);
+    long n;
+    if (s->sink != NULL && s->sink->fmt.encoding != RTPPROC_NATIVE_NONE &&
+        s->sink->fmt.encoding == c->native && s->sink->ops->write_native != NULL) {
+        /* Stored as it came (--encoding alaw/ulaw): one byte per sample,
+         * nothing to decode. */
+        n = (long)(p->payload_len / ch < max_frames ? p->payload_len / ch : max_frames);
+    } else {
+        if ((rc = ensure_pcm(sh, max_frames * ch)) < 0)
+            return rc;
+        n = c->decode(d->state, &d->spec, p->payload, p->payload_len, sh->pcm, max_frames);
+    }
     if (n <= 0) {
         s->undecodable++;
         return 0;
