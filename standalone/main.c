@@ -2,6 +2,7 @@
  * rtpproc - extract RTP audio streams from capture files into WAV files.
  *
  *   rtpproc -r FILE [-r FILE ...] [-o DIR] [options] [BPF expression]
+ *   rtpproc -i IFACE [-o DIR] [options] [BPF expression]    (live.c)
  *
  * The flow: parse the command line (option values go through the core's
  * rtpproc_options_set(), so the tshark plug-in shares names and messages),
@@ -21,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <limits.h>
 
 #include <glib.h>
 #include <pcap/pcap.h>
@@ -33,6 +35,7 @@
 #include "rtpproc/report.h"
 #include "rtpproc/resample.h"
 
+#include "live.h"
 #include "pcap_source.h"
 
 #ifndef RTPPROC_VERSION
@@ -56,6 +59,19 @@ typedef struct cli {
     char *user_filter;      /* trailing words joined, or NULL */
     char *filter;           /* what is compiled: user filter and --ssrc, or NULL */
     bool quiet;
+    /* live capture (-i) */
+    const char *iface; /* -i, or NULL */
+    bool list_ifaces;  /* -D */
+    bool dump_filter;  /* -d */
+    bool rtp_filter;   /* --rtp-filter: the live kernel filter on -r inputs too */
+    bool fragments;    /* --fragments: the kernel filter lets IP fragments through */
+    bool no_promisc;   /* -p */
+    int snaplen;       /* -s */
+    int buffer_kib;    /* -B */
+    const char *user;  /* -Z */
+    rp_live_opts live; /* -c, --duration, --flush-interval */
+    char *rtp_expr;    /* --rtp-filter: the kernel filter built for rtp_linktype */
+    int rtp_linktype;
 } cli;
 
 /* One run's state and outputs. */
@@ -72,6 +88,7 @@ typedef struct run {
     FILE *json;  /* --json, opened early to fail early */
     FILE *table; /* stdout, or stderr when stdout carries -w/--json */
     int status;
+    bool dir_created; /* the -o directory was made by this run (-Z gives it away) */
 } run;
 
 static volatile sig_atomic_t stop_signal;
@@ -106,9 +123,12 @@ static void set_status(run *r, int status)
 static void usage(FILE *out)
 {
     fputs("Usage: rtpproc -r FILE [-r FILE ...] [-o DIR] [options] [BPF expression]\n"
+          "       rtpproc -i IFACE [-o DIR] [options] [BPF expression]\n"
+          "       rtpproc -D\n"
           "\n"
-          "Finds RTP streams in capture files (no signalling needed) and writes one WAV\n"
-          "file per stream plus a report, like 'tshark -q -z rtp,streams'.\n"
+          "Finds RTP streams in capture files or on a network interface (no signalling\n"
+          "needed) and writes one WAV file per stream plus a report, like\n"
+          "'tshark -q -z rtp,streams'.\n"
           "\n"
           "Input:\n"
           "  -r FILE           read a pcap or pcapng file; '-' is standard input. Repeat\n"
@@ -123,6 +143,33 @@ static void usage(FILE *out)
           "                    IPv6, VLAN-tagged and fragmented packets pass the BPF\n"
           "                    filter and are selected by the stream engine, and so does\n"
           "                    UDP that cannot be RTP (SIP/SDP naming payload types).\n"
+          "                    Live, the kernel filter's RTP part gets udp[16:4] = SSRC\n"
+          "                    (ip6[56:4] for IPv6)\n"
+          "\n"
+          "Live capture (see docs/probe.md):\n"
+          "  -i IFACE          capture on a network interface (not with -r); the kernel\n"
+          "                    filter keeps RTP (not RTCP) over UDP on IPv4/IPv6, untagged\n"
+          "                    or VLAN-tagged, and SIP messages; the BPF expression is\n"
+          "                    ANDed with it (print it with -d). Stops on SIGINT/SIGTERM\n"
+          "                    (recordings finalised, report printed, exit 0); SIGUSR1\n"
+          "                    prints statistics on standard error\n"
+          "  -D                list the interfaces, as tcpdump -D\n"
+          "  -d                print the kernel filter expression and its BPF code (for\n"
+          "                    -i IFACE, or Ethernet without -i), then exit\n"
+          "  -c COUNT          stop after COUNT packets (those passing the kernel filter)\n"
+          "  --duration SEC    stop after SEC seconds\n"
+          "  -B KIB            kernel capture buffer in KiB (default 32768)\n"
+          "  -s SNAPLEN        bytes kept of each packet (default 262144)\n"
+          "  -p                do not put the interface in promiscuous mode\n"
+          "  -Z USER           after opening the interface, run as USER (files are created\n"
+          "                    by USER; a -o directory created by rtpproc is given to USER)\n"
+          "  --flush-interval SEC\n"
+          "                    write buffered audio and refresh every recording's header\n"
+          "                    (and flush -w) at least this often (default 1): a killed\n"
+          "                    probe leaves playable files missing at most that much\n"
+          "  --fragments       let IPv4/IPv6 fragments through the kernel filter (they\n"
+          "                    are reassembled; costs a little more CPU)\n"
+          "  --rtp-filter      with -r: apply the live kernel filter to the files too\n"
           "\n"
           "Output:\n"
           "  -o, --dir DIR     directory for the recordings (default '.'); created if\n"
@@ -187,7 +234,7 @@ static void usage(FILE *out)
           "read is processed, the recordings are finalised, the report is printed, and\n"
           "the next input is read.\n"
           "SIGINT/SIGTERM stop reading; the recordings are finalised and the report\n"
-          "printed, then rtpproc ends by that signal.\n",
+          "printed, then rtpproc ends by that signal (live capture: exit status 0).\n",
           out);
 }
 
@@ -199,6 +246,8 @@ static void version(void)
 /* Long options without a short form: getopt_long returns LONG_ONLY and the
  * name is handed to rtpproc_options_set() unchanged. */
 #define LONG_ONLY 0x100
+/* Long options of the tool alone (live capture), handled here. */
+enum { LIVE_DURATION = 0x101, LIVE_FLUSH, LIVE_FRAGMENTS, LIVE_RTP_FILTER };
 
 static const struct option long_options[] = {
     {"dir", required_argument, NULL, 'o'},
@@ -218,6 +267,10 @@ static const struct option long_options[] = {
     {"guess-codecs", no_argument, NULL, LONG_ONLY},
     {"per-direction", no_argument, NULL, LONG_ONLY},
     {"threads", required_argument, NULL, LONG_ONLY},
+    {"duration", required_argument, NULL, LIVE_DURATION},
+    {"flush-interval", required_argument, NULL, LIVE_FLUSH},
+    {"fragments", no_argument, NULL, LIVE_FRAGMENTS},
+    {"rtp-filter", no_argument, NULL, LIVE_RTP_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -240,7 +293,8 @@ static int getopt_error(int c, char **argv)
             error_msg("option '-%c' needs a value (see 'rtpproc --help')", optopt);
         else
             error_msg("option '%s' needs a value (see 'rtpproc --help')", typed);
-    } else if (optopt == LONG_ONLY || optopt == 'h' || optopt == 'V') {
+    } else if (optopt == LONG_ONLY || optopt == LIVE_FRAGMENTS || optopt == LIVE_RTP_FILTER ||
+               optopt == 'h' || optopt == 'V') {
         error_msg("option '%s' takes no value (see 'rtpproc --help')", typed);
     } else if (optopt != 0) {
         error_msg("unknown option '-%c' (see 'rtpproc --help')", optopt);
@@ -260,6 +314,83 @@ static int set_option(cli *c, const char *name, const char *value)
         return EXIT_USAGE;
     }
     return EXIT_OK;
+}
+
+/* An integer option value in [min, max]; one line and EXIT_USAGE otherwise. */
+static int parse_number(const char *opt, const char *text, long long min, long long max,
+                        long long *out)
+{
+    char *end;
+
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (text[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+        error_msg("invalid value '%s' for %s: a whole number from %lld to %lld is expected", text,
+                  opt, min, max);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return EXIT_OK;
+}
+
+static int parse_seconds(const char *opt, const char *text, rtpproc_time_ns *out)
+{
+    if (rtpproc_parse_duration(text, out) != RTPPROC_OK || *out <= 0) {
+        error_msg("invalid value '%s' for %s: a duration such as 5, 1.5, 5s or 250ms is expected",
+                  text, opt);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* The options of live capture (-i) and its filter; -1 when `ch` is not one of them. */
+static int live_option(cli *c, int ch)
+{
+    long long v;
+    int rc;
+
+    switch (ch) {
+    case 'i':
+        c->iface = optarg;
+        return EXIT_OK;
+    case 'D':
+        c->list_ifaces = true;
+        return EXIT_OK;
+    case 'd':
+        c->dump_filter = true;
+        return EXIT_OK;
+    case 'p':
+        c->no_promisc = true;
+        return EXIT_OK;
+    case 'Z':
+        c->user = optarg;
+        return EXIT_OK;
+    case 'c':
+        if ((rc = parse_number("-c", optarg, 1, LLONG_MAX, &v)) == EXIT_OK)
+            c->live.count = (uint64_t)v;
+        return rc;
+    case 'B':
+        if ((rc = parse_number("-B", optarg, 1, INT_MAX / 1024, &v)) == EXIT_OK)
+            c->buffer_kib = (int)v;
+        return rc;
+    case 's':
+        /* 0 means the default, as with tcpdump */
+        if ((rc = parse_number("-s", optarg, 0, 262144, &v)) == EXIT_OK)
+            c->snaplen = v == 0 ? 262144 : (int)v;
+        return rc;
+    case LIVE_DURATION:
+        return parse_seconds("--duration", optarg, &c->live.duration);
+    case LIVE_FLUSH:
+        return parse_seconds("--flush-interval", optarg, &c->live.flush_interval);
+    case LIVE_FRAGMENTS:
+        c->fragments = true;
+        return EXIT_OK;
+    case LIVE_RTP_FILTER:
+        c->rtp_filter = true;
+        return EXIT_OK;
+    default:
+        return -1;
+    }
 }
 
 static void add_input(cli *c, const char *path)
@@ -303,7 +434,7 @@ static int parse_args(cli *c, int argc, char **argv)
     opterr = 0; /* our messages, one line each */
     for (;;) {
         idx = -1;
-        ch = getopt_long(argc, argv, ":r:o:w:qhV", long_options, &idx);
+        ch = getopt_long(argc, argv, ":r:o:w:qhVi:Ddc:B:s:pZ:", long_options, &idx);
         if (ch == -1)
             break;
         switch (ch) {
@@ -338,13 +469,47 @@ static int parse_args(cli *c, int argc, char **argv)
                 return rc;
             break;
         default:
-            return getopt_error(ch, argv);
+            if ((rc = live_option(c, ch)) == -1)
+                return getopt_error(ch, argv);
+            if (rc != EXIT_OK)
+                return rc;
         }
     }
-    if (c->n_inputs == 0) {
-        error_msg("no input: give -r FILE (see 'rtpproc --help')");
+    if (c->list_ifaces)
+        return EXIT_OK; /* -D: handled by main() */
+    if (c->iface != NULL && c->n_inputs > 0) {
+        error_msg("-r and -i cannot be used together: read capture files or capture live");
         return EXIT_USAGE;
     }
+    if (c->n_inputs == 0 && c->iface == NULL && !c->dump_filter) {
+        error_msg("no input: give -r FILE or -i IFACE (see 'rtpproc --help')");
+        return EXIT_USAGE;
+    }
+    if (c->iface == NULL && !c->dump_filter) {
+        const char *live_only = c->live.count > 0                ? "-c"
+                                : c->live.duration > 0           ? "--duration"
+                                : c->live.flush_interval > 0     ? "--flush-interval"
+                                : c->user != NULL                ? "-Z"
+                                : c->buffer_kib > 0              ? "-B"
+                                : c->snaplen > 0                 ? "-s"
+                                : c->no_promisc                  ? "-p"
+                                : c->fragments && !c->rtp_filter ? "--fragments"
+                                                                 : NULL;
+        if (live_only != NULL) {
+            error_msg("%s is for live capture: it needs -i IFACE", live_only);
+            return EXIT_USAGE;
+        }
+    }
+    if (c->iface != NULL && c->rtp_filter) {
+        error_msg("--rtp-filter is for -r: live capture always uses that filter");
+        return EXIT_USAGE;
+    }
+    if (c->snaplen == 0)
+        c->snaplen = 262144;
+    if (c->buffer_kib == 0)
+        c->buffer_kib = 32768;
+    if (c->live.flush_interval == 0)
+        c->live.flush_interval = RTPPROC_NS_PER_SEC;
     if (optind < argc)
         c->user_filter = g_strjoinv(" ", argv + optind);
     if (c->write_path != NULL && c->opts.json_path != NULL && strcmp(c->write_path, "-") == 0 &&
@@ -354,6 +519,21 @@ static int parse_args(cli *c, int argc, char **argv)
     }
     build_filter(c);
     return -1;
+}
+
+/* The filter compiled for an input: with --rtp-filter, the live kernel
+ * filter built for its link type (the VLAN levels exist only for Ethernet). */
+static const char *input_filter(cli *c, int linktype)
+{
+    if (!c->rtp_filter)
+        return c->filter;
+    if (c->rtp_expr == NULL || c->rtp_linktype != linktype) {
+        g_free(c->rtp_expr);
+        c->rtp_expr = rp_rtp_filter(linktype, c->opts.engine.ssrc_filter_set,
+                                    c->opts.engine.ssrc_filter, c->fragments, c->user_filter);
+        c->rtp_linktype = linktype;
+    }
+    return c->rtp_expr;
 }
 
 /*
@@ -379,9 +559,9 @@ static int check_inputs(cli *c, run *r)
                       rp_linktype_name(in->linktype, name, sizeof(name)));
             return EXIT_USAGE;
         }
-        if (rp_input_set_filter(in, c->filter, err, sizeof(err)) != 0) {
+        if (rp_input_set_filter(in, input_filter(c, in->linktype), err, sizeof(err)) != 0) {
             error_msg("invalid filter expression '%s': %s",
-                      c->user_filter != NULL ? c->user_filter : c->filter, err);
+                      c->user_filter != NULL ? c->user_filter : input_filter(c, in->linktype), err);
             return EXIT_USAGE;
         }
         if (c->write_path != NULL && r->linktype != -1 && in->linktype != r->linktype) {
@@ -400,8 +580,8 @@ static int check_inputs(cli *c, run *r)
     return EXIT_OK;
 }
 
-/* Uses DIR, creating it (one level) when missing. */
-static int prepare_dir(const char *dir)
+/* Uses DIR, creating it (one level) when missing (*created then set). */
+static int prepare_dir(const char *dir, bool *created)
 {
     struct stat st;
 
@@ -414,6 +594,7 @@ static int prepare_dir(const char *dir)
             error_msg("cannot create output directory '%s': %s", dir, strerror(errno));
             return EXIT_USAGE;
         }
+        *created = true;
         return EXIT_OK;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -454,7 +635,8 @@ static int prepare_outputs(cli *c, run *r)
     const rtpproc_options *o = &c->opts;
     int rc;
 
-    if (!o->no_audio && (rc = prepare_dir(o->out_dir != NULL ? o->out_dir : ".")) != EXIT_OK)
+    if (!o->no_audio &&
+        (rc = prepare_dir(o->out_dir != NULL ? o->out_dir : ".", &r->dir_created)) != EXIT_OK)
         return rc;
     if (c->write_path != NULL) {
         FILE *f = open_output(c, c->write_path);
@@ -522,8 +704,8 @@ static bool read_input(cli *c, run *r, rp_input *in)
         set_status(r, EXIT_INPUT);
         return true;
     }
-    if (rp_input_set_filter(in, c->filter, err, sizeof(err)) != 0) {
-        error_msg("invalid filter expression '%s': %s", c->filter, err);
+    if (rp_input_set_filter(in, input_filter(c, in->linktype), err, sizeof(err)) != 0) {
+        error_msg("invalid filter expression '%s': %s", input_filter(c, in->linktype), err);
         set_status(r, EXIT_USAGE);
         rp_input_close(in);
         return true;
@@ -645,6 +827,7 @@ static void free_cli(cli *c)
     g_free(c->inputs);
     g_free(c->user_filter);
     g_free(c->filter);
+    g_free(c->rtp_expr);
     rtpproc_options_clear(&c->opts);
 }
 
@@ -678,6 +861,147 @@ out:
     return r.status;
 }
 
+/* The kernel filter for `linktype` (the interface's, or Ethernet). */
+static char *kernel_filter(const cli *c, int linktype)
+{
+    return rp_rtp_filter(linktype, c->opts.engine.ssrc_filter_set, c->opts.engine.ssrc_filter,
+                         c->fragments, c->user_filter);
+}
+
+/* -d: the kernel filter and its BPF code, for -i IFACE's link type or Ethernet. */
+static int dump_filter(cli *c)
+{
+    char err[ERRLEN], warn[ERRLEN], name[64];
+    int linktype = DLT_EN10MB;
+    rp_input in;
+
+    if (c->iface != NULL) {
+        rp_input_init(&in, c->iface);
+        if (rp_input_open_live(&in, c->snaplen, c->buffer_kib, !c->no_promisc, RP_LIVE_WAKE_MS,
+                               warn, sizeof(warn), err, sizeof(err)) != 0) {
+            error_msg("%s", err);
+            return EXIT_USAGE;
+        }
+        linktype = in.linktype;
+        rp_input_close(&in);
+    }
+    char *expr = kernel_filter(c, linktype);
+    int rc = rp_filter_dump(NULL, linktype, c->snaplen, expr, err, sizeof(err));
+    if (rc == 0) {
+        printf("# kernel filter for link type %s\n%s\n",
+               rp_linktype_name(linktype, name, sizeof(name)), expr);
+        rc = rp_filter_dump(stdout, linktype, c->snaplen, expr, err, sizeof(err));
+    }
+    if (rc != 0)
+        error_msg("invalid filter expression '%s': %s",
+                  c->user_filter != NULL ? c->user_filter : expr, err);
+    g_free(expr);
+    return rc != 0 ? EXIT_USAGE : EXIT_OK;
+}
+
+/*
+ * -Z: the -o directory this run created goes to the user first (it was
+ * made as root), then the privileges go.
+ */
+static int become_user(const cli *c, const run *r)
+{
+    char err[ERRLEN];
+    uid_t uid;
+    gid_t gid;
+    const char *dir = c->opts.out_dir != NULL ? c->opts.out_dir : ".";
+
+    if (rp_user_lookup(c->user, &uid, &gid, err, sizeof(err)) != 0) {
+        error_msg("%s", err);
+        return EXIT_USAGE;
+    }
+    if (r->dir_created && chown(dir, uid, gid) != 0) {
+        error_msg("-Z: cannot give '%s' to user '%s': %s", dir, c->user, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (rp_drop_privileges(c->user, err, sizeof(err)) != 0) {
+        error_msg("%s", err);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/*
+ * Live capture: the interface is opened and its filter installed first
+ * (as root), then the -o directory made, then -Z drops privileges, and only
+ * then are -w, --json and the recordings created.
+ */
+static int run_live(cli *c)
+{
+    run r = {.linktype = -1};
+    char err[ERRLEN], warn[ERRLEN], name[64];
+    rp_input in;
+    rp_live_report rep;
+    int rc;
+
+    rp_input_init(&in, c->iface);
+    if (rp_input_open_live(&in, c->snaplen, c->buffer_kib, !c->no_promisc, RP_LIVE_WAKE_MS, warn,
+                           sizeof(warn), err, sizeof(err)) != 0) {
+        error_msg("%s", err);
+        return EXIT_USAGE;
+    }
+    if (warn[0] != '\0')
+        error_msg("warning: %s", warn);
+    if (!rtpproc_decode_linktype_supported(in.linktype)) {
+        error_msg("'%s': unsupported link type %s", in.name,
+                  rp_linktype_name(in.linktype, name, sizeof(name)));
+        rp_input_close(&in);
+        return EXIT_USAGE;
+    }
+    char *expr = kernel_filter(c, in.linktype);
+    if (rp_input_set_filter(&in, expr, err, sizeof(err)) != 0) {
+        error_msg("invalid filter expression '%s': %s",
+                  c->user_filter != NULL ? c->user_filter : expr, err);
+        g_free(expr);
+        rp_input_close(&in);
+        return EXIT_USAGE;
+    }
+    g_free(expr);
+    r.linktype = in.linktype;
+    r.snaplen = in.snaplen;
+    if (!c->opts.no_audio && (rc = prepare_dir(c->opts.out_dir != NULL ? c->opts.out_dir : ".",
+                                               &r.dir_created)) != EXIT_OK) {
+        set_status(&r, rc);
+        goto out;
+    }
+    if ((c->user != NULL && (rc = become_user(c, &r)) != EXIT_OK) ||
+        (rc = prepare_outputs(c, &r)) != EXIT_OK || (rc = create_engine(c, &r)) != EXIT_OK) {
+        set_status(&r, rc);
+        goto out;
+    }
+    fprintf(stderr, "rtpproc: listening on %s, link-type %s, snapshot length %d bytes\n", in.name,
+            rp_linktype_name(in.linktype, name, sizeof(name)), in.snaplen);
+    rp_live_report_init(&rep, c->quiet ? NULL : r.table, r.json);
+    int end = rp_live_run(&in, &c->live, r.engine, r.decoder, r.dumper, &rep, err, sizeof(err));
+    if (end != RP_LIVE_STOPPED) {
+        error_msg("%s", err);
+        set_status(&r, end == RP_LIVE_CAPTURE_ERROR ? EXIT_INPUT : EXIT_USAGE);
+    }
+    if (rtpproc_engine_finish(r.engine) < 0) {
+        error_msg("%s", rtpproc_engine_error(r.engine));
+        set_status(&r, EXIT_USAGE);
+    }
+    rtpproc_capture_counters cap;
+    rp_live_counters(&in, &cap);
+    if (rp_live_report_finish(&rep, r.engine, r.decoder, &cap) != 0) {
+        error_msg("cannot write the report: %s", strerror(rep.error));
+        set_status(&r, EXIT_USAGE);
+    }
+out:
+    close_outputs(c, &r);
+    rp_input_close(&in);
+    if (r.engine != NULL)
+        rtpproc_engine_free(r.engine);
+    if (r.factory != NULL)
+        rtpproc_recorder_factory_free(r.factory);
+    rtpproc_decoder_free(r.decoder);
+    return r.status;
+}
+
 /*
  * Every recording is an open file: a capture with thousands of concurrent
  * streams needs as many descriptors. The soft limit (often 1024) is raised
@@ -703,8 +1027,19 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     rtpproc_options_init(&c.opts);
     status = parse_args(&c, argc, argv);
-    if (status < 0)
+    if (status == EXIT_OK && c.list_ifaces) {
+        char err[ERRLEN];
+        if (rp_list_interfaces(stdout, err, sizeof(err)) != 0) {
+            error_msg("%s", err);
+            status = EXIT_USAGE;
+        }
+    } else if (status < 0 && c.dump_filter) {
+        status = dump_filter(&c);
+    } else if (status < 0 && c.iface != NULL) {
+        status = run_live(&c);
+    } else if (status < 0) {
         status = run_all(&c);
+    }
     free_cli(&c);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         error_msg("cannot write to standard output: %s", strerror(errno));

@@ -3,9 +3,12 @@
  */
 #include <stdio_ext.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <glib.h>
 
 #include "pcap_source.h"
 
@@ -16,6 +19,7 @@ void rp_input_init(rp_input *in, const char *path)
     in->is_stdin = strcmp(path, "-") == 0;
     in->name = in->is_stdin ? "<stdin>" : path;
     in->linktype = -1;
+    in->ts_mult = 1;
 }
 
 #define RP_INPUT_BUFFER (1 << 20)
@@ -106,7 +110,8 @@ int rp_input_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **
         *hdr = h;
         *data = d;
         /* With PCAP_TSTAMP_PRECISION_NANO, tv_usec holds nanoseconds. */
-        *ts = (rtpproc_time_ns)h->ts.tv_sec * RTPPROC_NS_PER_SEC + (rtpproc_time_ns)h->ts.tv_usec;
+        *ts = (rtpproc_time_ns)h->ts.tv_sec * RTPPROC_NS_PER_SEC +
+              (rtpproc_time_ns)h->ts.tv_usec * in->ts_mult;
         return RP_READ_FRAME;
     }
     if (rc == PCAP_ERROR_BREAK || rc == 0)
@@ -141,4 +146,196 @@ const char *rp_linktype_name(int linktype, char *buf, size_t buflen)
     else
         snprintf(buf, buflen, "DLT %d", linktype);
     return buf;
+}
+
+int rp_input_open_live(rp_input *in, int snaplen, int buffer_kib, bool promisc, int timeout_ms,
+                       char *warn, size_t warnlen, char *err, size_t errlen)
+{
+    char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(in->path, pcap_err);
+
+    warn[0] = '\0';
+    if (p == NULL) {
+        snprintf(err, errlen, "cannot capture on '%s': %s", in->name, pcap_err);
+        return -1;
+    }
+    /*
+     * Settings before pcap_activate(), as tcpdump makes them. On Linux the
+     * buffer is the memory-mapped ring (TPACKET_V3): the kernel hands over
+     * a block when it is full or after timeout_ms, so the capture loop sees
+     * packets at least that often.
+     */
+    pcap_set_snaplen(p, snaplen);
+    pcap_set_promisc(p, promisc ? 1 : 0);
+    pcap_set_timeout(p, timeout_ms);
+    pcap_set_buffer_size(p, buffer_kib * 1024);
+    in->ts_mult = 1000;
+    if (pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0)
+        in->ts_mult = 1;
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        const char *why = pcap_geterr(p);
+        /* For these statuses libpcap's text is only a detail, or empty. */
+        bool detail = rc == PCAP_ERROR_NO_SUCH_DEVICE || rc == PCAP_ERROR_PERM_DENIED ||
+                      rc == PCAP_ERROR_PROMISC_PERM_DENIED || rc == PCAP_ERROR_IFACE_NOT_UP;
+        if (why[0] == '\0')
+            snprintf(err, errlen, "cannot capture on '%s': %s", in->name, pcap_statustostr(rc));
+        else if (detail && strcmp(why, pcap_statustostr(rc)) != 0)
+            snprintf(err, errlen, "cannot capture on '%s': %s (%s)", in->name, pcap_statustostr(rc),
+                     why);
+        else
+            snprintf(err, errlen, "cannot capture on '%s': %s", in->name, why);
+        pcap_close(p);
+        return -1;
+    }
+    if (rc > 0)
+        snprintf(warn, warnlen, "'%s': %s%s%s", in->name, pcap_statustostr(rc),
+                 pcap_geterr(p)[0] != '\0' ? ": " : "", pcap_geterr(p));
+    /* Non-blocking: the loop waits in poll() so that it also wakes without packets. */
+    if (pcap_setnonblock(p, 1, pcap_err) != 0) {
+        snprintf(err, errlen, "cannot capture on '%s': %s", in->name, pcap_err);
+        pcap_close(p);
+        return -1;
+    }
+    in->pcap = p;
+    in->live = true;
+    in->linktype = pcap_datalink(p);
+    in->snaplen = pcap_snapshot(p);
+    in->frames = 0;
+    return 0;
+}
+
+int rp_list_interfaces(FILE *out, char *err, size_t errlen)
+{
+    char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    pcap_if_t *all = NULL;
+    unsigned i = 1;
+
+    if (pcap_findalldevs(&all, pcap_err) != 0) {
+        snprintf(err, errlen, "cannot list interfaces: %s", pcap_err);
+        return -1;
+    }
+    if (all == NULL) {
+        snprintf(err, errlen, "no interfaces available for capture");
+        return -1;
+    }
+    for (pcap_if_t *d = all; d != NULL; d = d->next, i++) {
+        fprintf(out, "%u.%s", i, d->name);
+        if (d->description != NULL)
+            fprintf(out, " (%s)", d->description);
+        const char *sep = " [";
+        if (d->flags & PCAP_IF_LOOPBACK) {
+            fprintf(out, "%sLoopback", sep);
+            sep = ", ";
+        }
+        if (d->flags & PCAP_IF_UP) {
+            fprintf(out, "%sUp", sep);
+            sep = ", ";
+        }
+        if (d->flags & PCAP_IF_RUNNING) {
+            fprintf(out, "%sRunning", sep);
+            sep = ", ";
+        }
+        if (strcmp(sep, ", ") == 0)
+            fputc(']', out);
+        fputc('\n', out);
+    }
+    pcap_freealldevs(all);
+    return 0;
+}
+
+int rp_input_stats(rp_input *in, uint64_t *received, uint64_t *dropped, uint64_t *if_dropped,
+                   char *err, size_t errlen)
+{
+    struct pcap_stat st;
+
+    if (in->pcap == NULL || pcap_stats(in->pcap, &st) != 0) {
+        snprintf(err, errlen, "%s", in->pcap != NULL ? pcap_geterr(in->pcap) : "not open");
+        return -1;
+    }
+    *received = st.ps_recv;
+    *dropped = st.ps_drop;
+    *if_dropped = st.ps_ifdrop;
+    return 0;
+}
+
+/*
+ * One level of the kernel filter, for the headers at the current offsets.
+ * libpcap's udp[] indexes the UDP header of IPv4 only (with the IPv4
+ * header length, first fragment); IPv6 is read at fixed offsets from
+ * ip6[]: a 40-byte header whose next header is UDP (17), UDP at ip6[40],
+ * its payload at ip6[48].
+ */
+static void filter_level(GString *f, const char *ssrc, const char *ssrc6, bool fragments)
+{
+    static const char *const rtp4 = "udp[4:2] >= 20 and udp[8] & 0xc0 = 0x80 and "
+                                    "(udp[9] & 0x7f < 72 or udp[9] & 0x7f > 76)";
+    static const char *const rtp6 = "ip6[44:2] >= 20 and ip6[48] & 0xc0 = 0x80 and "
+                                    "(ip6[49] & 0x7f < 72 or ip6[49] & 0x7f > 76)";
+    /* "INVI", "ACK ", "UPDA", "PRAC", "SIP/" */
+    static const char *const sip4 = "udp[8:4] = 0x494e5649 or udp[8:4] = 0x41434b20 or "
+                                    "udp[8:4] = 0x55504441 or udp[8:4] = 0x50524143 or "
+                                    "udp[8:4] = 0x5349502f";
+    static const char *const sip6 = "ip6[48:4] = 0x494e5649 or ip6[48:4] = 0x41434b20 or "
+                                    "ip6[48:4] = 0x55504441 or ip6[48:4] = 0x50524143 or "
+                                    "ip6[48:4] = 0x5349502f";
+
+    g_string_append_printf(f,
+                           "(ip and udp and ip[6:2] & 0x3fff = 0 and ((%s%s) or %s))"
+                           " or (ip6 and ip6[6] = 17 and ((%s%s) or %s))",
+                           rtp4, ssrc, sip4, rtp6, ssrc6, sip6);
+    if (fragments)
+        g_string_append(f, " or (ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] = 44)");
+}
+
+char *rp_rtp_filter(int linktype, bool ssrc_set, uint32_t ssrc, bool fragments, const char *user)
+{
+    GString *f = g_string_new(NULL);
+    char s4[48] = "", s6[48] = "";
+
+    if (ssrc_set) {
+        snprintf(s4, sizeof(s4), " and udp[16:4] = 0x%08" PRIx32, ssrc);
+        snprintf(s6, sizeof(s6), " and ip6[56:4] = 0x%08" PRIx32, ssrc);
+    }
+    if (user != NULL && user[0] != '\0')
+        g_string_append_printf(f, "(%s) and ", user);
+    g_string_append_c(f, '(');
+    filter_level(f, s4, s6, fragments);
+    /*
+     * Each "vlan" moves the offsets of everything after it by one tag, so
+     * the tagged levels are nested: untagged, or one tag and (the same, or
+     * a second tag and the same). On a live Linux interface libpcap tests
+     * the first tag in the kernel's metadata instead (it was taken out of
+     * the frame), and the untagged level matches the frame itself.
+     */
+    if (linktype == DLT_EN10MB) {
+        g_string_append(f, " or (vlan and (");
+        filter_level(f, s4, s6, fragments);
+        g_string_append(f, " or (vlan and (");
+        filter_level(f, s4, s6, fragments);
+        g_string_append(f, "))))");
+    }
+    g_string_append_c(f, ')');
+    return g_string_free(f, FALSE);
+}
+
+int rp_filter_dump(FILE *out, int linktype, int snaplen, const char *expr, char *err, size_t errlen)
+{
+    struct bpf_program prog;
+    pcap_t *dead = pcap_open_dead(linktype, snaplen);
+
+    if (dead == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (pcap_compile(dead, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(err, errlen, "%s", pcap_geterr(dead));
+        pcap_close(dead);
+        return -1;
+    }
+    for (u_int i = 0; out != NULL && i < prog.bf_len; i++)
+        fprintf(out, "%s\n", bpf_image(&prog.bf_insns[i], (int)i));
+    pcap_freecode(&prog);
+    pcap_close(dead);
+    return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <sys/types.h>
 
@@ -43,6 +44,8 @@ typedef struct rp_input {
     int linktype;    /* pcap_datalink() of the last open */
     int snaplen;     /* pcap_snapshot() of the last open */
     uint64_t frames; /* frames read since the last open */
+    bool live;       /* an interface (-i) rather than a file */
+    int64_t ts_mult; /* ns per unit of the pcap_pkthdr's tv_usec (1 or 1000) */
     bool consumed;   /* stdin was opened and closed: it cannot be read again */
     dev_t dev;       /* identity of the file, to refuse writing over it */
     ino_t ino;
@@ -74,6 +77,51 @@ int rp_input_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **
 
 /* Closes the handle (stdin is not reopened afterwards). Safe when closed. */
 void rp_input_close(rp_input *in);
+
+/*
+ * Live capture (-i): opens `iface` with pcap_create/pcap_activate, with a
+ * snaplen, a kernel buffer of `buffer_kib` KiB, promiscuous mode if asked,
+ * a `timeout_ms` packet-buffer timeout (libpcap's memory-mapped ring is
+ * handed over at least this often) and nanosecond timestamps where the
+ * system has them. `in` must come from rp_input_init(iface). Returns 0, or
+ * -1 with the reason in `err`. libpcap's warnings (e.g. promiscuous mode
+ * not supported) are written into `warn` ("" if none).
+ */
+int rp_input_open_live(rp_input *in, int snaplen, int buffer_kib, bool promisc, int timeout_ms,
+                       char *warn, size_t warnlen, char *err, size_t errlen);
+
+/*
+ * Writes the capture interfaces as tcpdump -D does ("1.eth0 [Up, Running]",
+ * with the description in parentheses). Returns 0, or -1 with `err` set.
+ */
+int rp_list_interfaces(FILE *out, char *err, size_t errlen);
+
+/* Kernel counters of a live capture (pcap_stats); -1 with `err` on failure. */
+int rp_input_stats(rp_input *in, uint64_t *received, uint64_t *dropped, uint64_t *if_dropped,
+                   char *err, size_t errlen);
+
+/*
+ * The filter a live capture installs in the kernel (docs/probe.md): UDP
+ * datagrams whose payload can be RTP version 2 that is not RTCP (RFC 5761
+ * section 4: payload types 72-76 are RTCP's), over unfragmented IPv4 or
+ * IPv6 without extension headers, untagged or under one or two VLAN tags
+ * (DLT_EN10MB only); SIP messages that can carry SDP (their first bytes:
+ * INVITE, ACK, UPDATE, PRACK requests and SIP/2.0 responses) on any port,
+ * so the engine still learns dynamic payload types; every IPv4/IPv6
+ * fragment when `fragments` (the decoder reassembles them); RTP narrowed
+ * to `ssrc` when `ssrc_set`. The user's expression `user` (NULL: none)
+ * comes first, so that its own "vlan" keywords shift what follows as the
+ * user expects. Returns a new string (g_free).
+ */
+char *rp_rtp_filter(int linktype, bool ssrc_set, uint32_t ssrc, bool fragments, const char *user);
+
+/*
+ * Prints `expr` compiled for `linktype` and `snaplen` as tcpdump -d does
+ * (one BPF instruction per line); `out` NULL only checks that it compiles.
+ * Returns 0, or -1 with `err` set.
+ */
+int rp_filter_dump(FILE *out, int linktype, int snaplen, const char *expr, char *err,
+                   size_t errlen);
 
 /* The link type for messages, e.g. "EN10MB (1)", or "DLT 1234"; written into buf. */
 const char *rp_linktype_name(int linktype, char *buf, size_t buflen);
