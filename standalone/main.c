@@ -938,6 +938,15 @@ static int run_live(cli *c)
     rp_live_report rep;
     int rc;
 
+    if (c->user != NULL) {
+        /* An unknown -Z user is an error before anything is opened or made. */
+        uid_t uid;
+        gid_t gid;
+        if (rp_user_lookup(c->user, &uid, &gid, err, sizeof(err)) != 0) {
+            error_msg("%s", err);
+            return EXIT_USAGE;
+        }
+    }
     rp_input_init(&in, c->iface);
     if (rp_input_open_live(&in, c->snaplen, c->buffer_kib, !c->no_promisc, RP_LIVE_WAKE_MS, warn,
                            sizeof(warn), err, sizeof(err)) != 0) {
