@@ -155,7 +155,8 @@ static void usage(FILE *out)
           "                    prints statistics on standard error\n"
           "  -D                list the interfaces, as tcpdump -D\n"
           "  -d                print the kernel filter expression and its BPF code (for\n"
-          "                    -i IFACE, or Ethernet without -i), then exit\n"
+          "                    the link type of -i IFACE, of the first -r FILE, or\n"
+          "                    Ethernet), then exit\n"
           "  -c COUNT          stop after COUNT packets (those passing the kernel filter)\n"
           "  --duration SEC    stop after SEC seconds\n"
           "  -B KIB            kernel capture buffer in KiB (default 32768)\n"
@@ -868,7 +869,8 @@ static char *kernel_filter(const cli *c, int linktype)
                          c->fragments, c->user_filter);
 }
 
-/* -d: the kernel filter and its BPF code, for -i IFACE's link type or Ethernet. */
+/* -d: the kernel filter and its BPF code, for the link type of -i IFACE, of
+ * the first -r FILE, or Ethernet. */
 static int dump_filter(cli *c)
 {
     char err[ERRLEN], warn[ERRLEN], name[64];
@@ -884,6 +886,13 @@ static int dump_filter(cli *c)
         }
         linktype = in.linktype;
         rp_input_close(&in);
+    } else if (c->n_inputs > 0) {
+        if (rp_input_open(&c->inputs[0], err, sizeof(err)) != RP_OPEN_OK) {
+            error_msg("%s", err);
+            return EXIT_USAGE;
+        }
+        linktype = c->inputs[0].linktype;
+        rp_input_close(&c->inputs[0]);
     }
     char *expr = kernel_filter(c, linktype);
     int rc = rp_filter_dump(NULL, linktype, c->snaplen, expr, err, sizeof(err));
