@@ -8,8 +8,8 @@
 #                           (10.99.0.1/24 in A, 10.99.0.2/24 in B), whose veth
 #                           peers va and vb are ports of br0 in $NS_BR (STP
 #                           off, forwarding at once); all up
-#   ns_veth                 one namespace $NS_V with a veth pair tx <-> rx
-#                           (for tcpreplay into tx, capture on rx)
+#   ns_veth                 one namespace $NS_V with a veth pair ltx <-> lrx
+#                           (tcpreplay into ltx, capture on lrx)
 #   in_ns NS CMD...         run CMD in namespace NS
 #   ns_sink NS ADDR PORT... a UDP receiver on ADDR:PORT... in NS (no ICMP port
 #                           unreachable back to the senders), killed on exit
@@ -91,9 +91,9 @@ ns_bridge() {
 ns_veth() {
     NS_V="rplive-v-$$"
     ns_add "$NS_V"
-    in_ns "$NS_V" ip link add tx type veth peer name rx || fail "veth tx/rx"
-    in_ns "$NS_V" ip link set tx up
-    in_ns "$NS_V" ip link set rx up
+    in_ns "$NS_V" ip link add name ltx type veth peer name lrx || fail "veth ltx/lrx"
+    in_ns "$NS_V" ip link set ltx up
+    in_ns "$NS_V" ip link set lrx up
 }
 
 ns_sink() {
