@@ -17,7 +17,9 @@
 #     frames) and SNR >= 30 dB (lib.sh wav_snr, aligned), the right source
 #     in the right file (A->B is 440 Hz, B->A 700 Hz);
 #   - the kernel filter keeps RTCP, ARP and ICMP out: no frame that is not
-#     RTP reaches rtpproc ("0 not RTP", decoder frames = RTP packets).
+#     RTP reaches rtpproc ("0 not RTP", decoder frames = RTP packets);
+#   - a second probe with --ssrc (B's SSRC, set with ffmpeg -ssrc) and -w:
+#     the kernel received that stream's packets only, all in its -w file.
 # Skipped (77) when not root, without netns, ffmpeg, sox or perl.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -34,12 +36,17 @@ sine_wav "$WORKDIR/b.wav" 700 3
 ns_sink "$NS_B" 10.99.0.2 5004 5005
 ns_sink "$NS_A" 10.99.0.1 5006 5007
 REC=$WORKDIR/rec
+# A second probe keeps one SSRC (B's, 0x0A0B0C0D): its -w file holds that
+# stream's packets and nothing else, its report that stream alone.
+start_probe "$NS_BR" "$WORKDIR/one.txt" "$WORKDIR/one.err" -i br0 --no-audio \
+    --ssrc 0x0A0B0C0D -w "$WORKDIR/one.pcap"
+one_pid=$PROBE_PID
 start_probe "$NS_BR" "$WORKDIR/out.txt" "$WORKDIR/err.txt" -i br0 -o "$REC" --timeout 2 \
     --json "$WORKDIR/report.json" -w "$WORKDIR/rtp.pcap"
 
 send_rtp "$NS_A" "$WORKDIR/a.wav" pcm_alaw 10.99.0.2 5004
 pa=$SEND_PID
-send_rtp "$NS_B" "$WORKDIR/b.wav" pcm_mulaw 10.99.0.1 5006
+send_rtp "$NS_B" "$WORKDIR/b.wav" pcm_mulaw 10.99.0.1 5006 168496141
 pb=$SEND_PID
 sleep 1.5
 kill -USR1 "$PROBE_PID"
@@ -108,6 +115,19 @@ check_dir() {
     echo "$1 -> :$2: $got frames (source $ref), SNR $snr dB at lag $lag"
     awk -v s="$snr" 'BEGIN { exit !(s >= 30) }' || fail "$f: SNR $snr dB < 30"
 }
+kill -TERM "$one_pid"
+status=0
+wait "$one_pid" || status=$?
+assert_eq 0 "$status" "exit status of the --ssrc probe after SIGTERM"
+one=$(pcap_count "$WORKDIR/one.pcap")
+assert_eq "$one" "$(pcap_count "$WORKDIR/one.pcap" "udp[16:4] = 0x0A0B0C0D")" \
+    "-w --ssrc 0x0A0B0C0D: packets of other SSRCs"
+assert_eq "$one" "$(pcap_count "$WORKDIR/rtp.pcap" "udp[16:4] = 0x0A0B0C0D")" \
+    "-w --ssrc 0x0A0B0C0D: packets of that SSRC"
+assert_eq 1 "$(grep -c '0x0A0B0C0D' "$WORKDIR/one.txt")" "--ssrc probe: report lines"
+assert_grep "Capture: $one received" "$WORKDIR/one.txt"
+echo "--ssrc 0x0A0B0C0D probe: $one packets in its -w file, all of that SSRC"
+
 check_dir 10.99.0.1 5004 "$WORKDIR/a.wav"
 check_dir 10.99.0.2 5006 "$WORKDIR/b.wav"
 echo "PASS live_bridge ($(echo "$(date +%s.%N) - $t_start" | bc | cut -c1-5) s)"

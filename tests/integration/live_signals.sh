@@ -11,6 +11,8 @@
 #   - the second gets kill -9 about 4 s into the call (--flush-interval 1, the
 #     default): its recording opens in libsndfile and sox and holds at least
 #     elapsed - 1.5 s of audio, and that audio is the source's (SNR >= 30 dB).
+# Two more probes on the same call stop by themselves: -c 50 after 50 packets
+# and --duration 2 after 2 s, both with their report and exit status 0.
 # Skipped (77) when not root, without netns, ffmpeg, sox or perl.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +32,13 @@ int_pid=$PROBE_PID
 start_probe "$NS_BR" "$WORKDIR/kill.out" "$WORKDIR/kill.err" -i br0 -o "$WORKDIR/kill"
 kill_pid=$PROBE_PID
 
+# -c 50 and --duration 2 end by themselves, with the report and status 0.
+start_probe "$NS_BR" "$WORKDIR/count.out" "$WORKDIR/count.err" -i br0 -o "$WORKDIR/count" -c 50
+count_pid=$PROBE_PID
+start_probe "$NS_BR" "$WORKDIR/dur.out" "$WORKDIR/dur.err" -i br0 -o "$WORKDIR/dur" --duration 2
+dur_pid=$PROBE_PID
+t_dur=$(date +%s.%N)
+
 t_send=$(date +%s.%N)
 send_rtp "$NS_A" "$WORKDIR/a.wav" pcm_alaw 10.99.0.2 5004
 sleep 3
@@ -41,6 +50,21 @@ sleep 1
 t_kill=$(date +%s.%N)
 kill -KILL "$kill_pid"
 wait "$kill_pid" 2>/dev/null || true
+
+status=0
+wait "$count_pid" || status=$?
+assert_eq 0 "$status" "exit status after -c 50"
+assert_grep "Frames: 50 read" "$WORKDIR/count.out"
+assert_grep "RTP: 50 packets" "$WORKDIR/count.out"
+status=0
+wait "$dur_pid" || status=$?
+# The report is written when it stops: the file's time is the end.
+t_dur_end=$(stat -c %.9Y "$WORKDIR/dur.out")
+assert_eq 0 "$status" "exit status after --duration 2"
+assert_grep "Capture: " "$WORKDIR/dur.out"
+dur=$(echo "$t_dur_end - $t_dur" | bc)
+echo "--duration 2 ended after $dur s"
+awk -v d="$dur" 'BEGIN { exit !(d >= 1.9 && d <= 5) }' || fail "--duration 2 took $dur s"
 
 frames_of() {
     wav_info "$1" | sed -E 's/frames=([0-9]+).*/\1/'

@@ -19,10 +19,11 @@
 #                           listening (fails after 10 s)
 #   stop_probe SIG          sends SIG to the probe, waits, sets $PROBE_STATUS
 #   sine_wav FILE HZ SEC    an 8 kHz mono 16-bit sine (sox), the senders' source
-#   send_rtp NS SRC CODEC DST_IP PORT
+#   send_rtp NS SRC CODEC DST_IP PORT [SSRC]
 #                           ffmpeg in NS sends SRC as RTP, 20 ms packets
 #                           (CODEC pcm_alaw or pcm_mulaw), in real time, in
-#                           the background ($SEND_PID)
+#                           the background ($SEND_PID); SSRC: a decimal SSRC
+#                           (below 2^31) instead of a random one
 
 NS_PIDS=()
 NS_LIST=()
@@ -141,9 +142,10 @@ sine_wav() {
 }
 
 send_rtp() {
-    local ns=$1 src=$2 codec=$3 ip=$4 port=$5
+    local ns=$1 src=$2 codec=$3 ip=$4 port=$5 ssrc=()
+    [ -z "${6:-}" ] || ssrc=(-ssrc "$6")
     ip netns exec "$ns" ffmpeg -nostdin -hide_banner -loglevel error -re -i "$src" -c:a "$codec" \
-        -ar 8000 -ac 1 -f rtp "rtp://$ip:$port?pkt_size=172" >/dev/null &
+        -ar 8000 -ac 1 "${ssrc[@]}" -f rtp "rtp://$ip:$port?pkt_size=172" >/dev/null &
     SEND_PID=$!
     NS_PIDS+=("$SEND_PID")
 }
