@@ -1,15 +1,16 @@
 # shellcheck shell=sh
 # captures/loopback.sh - recording a real sender on loopback, shared by
 # make-real-capture.sh and make-codec-captures.sh. Source it after `set -eu`
-# with LO_NAME set to the script's name (for messages):
+# with LO_NAME set to the script's name (for messages) and `here` to the
+# directory holding it (for udp-drain.pl):
 #
 #   lo_init TOOL...   fail unless every TOOL is on PATH; make $tmp (removed on
 #                     exit) and the trap that stops what lo_start started
-#   lo_start PORT     a receiver draining UDP PORT and PORT+1 on 127.0.0.1 (so
-#                     no ICMP port-unreachable disturbs the sender) and
-#                     tcpdump recording both ports on "lo" (Linux gives
-#                     DLT_EN10MB) into $tmp/cap.pcap; returns when both are
-#                     ready (at most 10 s)
+#   lo_start PORT     a receiver (udp-drain.pl) draining UDP PORT and PORT+1
+#                     on 127.0.0.1 (so no ICMP port-unreachable disturbs the
+#                     sender) and tcpdump recording both ports on "lo"
+#                     (Linux gives DLT_EN10MB) into $tmp/cap.pcap; returns
+#                     when both are ready (at most 10 s)
 #   lo_stop FILE      one second after the sender: SIGINT makes tcpdump flush
 #                     and close the capture, which is moved to FILE; the
 #                     receiver is stopped
@@ -35,17 +36,7 @@ lo_cleanup() {
 
 lo_start() {
     lo_port=$1
-    perl -MIO::Socket::INET -e '
-        my ($p) = @ARGV;
-        my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $_,
-                                            Proto => "udp") or die "port $_: $!\n" } ($p, $p + 1);
-        $| = 1; print "ready\n";
-        my $buf;
-        while (1) {
-            my $rin = ""; vec($rin, fileno($_), 1) = 1 for @s;
-            select(my $rout = $rin, undef, undef, 1) > 0 or next;
-            vec($rout, fileno($_), 1) and $_->recv($buf, 65535) for @s;
-        }' "$lo_port" >"$tmp/rx.out" &
+    perl "$here/udp-drain.pl" 127.0.0.1 "$lo_port" $((lo_port + 1)) >"$tmp/rx.out" &
     rx_pid=$!
     tcpdump -i lo -n -U -Z "$(id -un)" -w "$tmp/cap.pcap" \
         "udp and (port $lo_port or port $((lo_port + 1)))" 2>"$tmp/tcpdump.err" &

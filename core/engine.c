@@ -144,9 +144,11 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
         rtpproc_engine_free(e);
         return NULL;
     }
-    if (e->cfg.per_direction)
+    /* With threads the sub-engines record; each keeps its own joins. */
+    bool joins = e->cfg.per_direction && e->cfg.threads <= 1;
+    if (joins)
         e->sh.joins = rp_joins_new();
-    if (e->pool == NULL || e->learned == NULL || (e->cfg.per_direction && e->sh.joins == NULL)) {
+    if (e->pool == NULL || e->learned == NULL || (joins && e->sh.joins == NULL)) {
         rtpproc_engine_free(e);
         return NULL;
     }

@@ -92,8 +92,19 @@ static int seek(rp_join_handle *h, size_t n, size_t *skip)
     return 0;
 }
 
-static int written(rp_join_handle *h, size_t n, size_t skip, int rc)
+/* Writes `n` frames of audio (16-bit PCM, or native G.711 bytes) at the
+ * handle's position, minus the head the recording already holds. */
+static int write_audio(rp_join_handle *h, const int16_t *pcm, const uint8_t *native, size_t n)
 {
+    size_t skip;
+    int rc = seek(h, n, &skip);
+    if (rc < 0)
+        return rc;
+    rtpproc_sink *out = h->file->sink;
+    size_t at = skip * out->fmt.channels;
+    if (skip < n)
+        rc = pcm != NULL ? out->ops->write_pcm(out, pcm + at, n - skip)
+                         : out->ops->write_native(out, native + at, n - skip);
     h->base.frames += n;
     if (rc < 0)
         return h->file->error = rc;
@@ -103,28 +114,12 @@ static int written(rp_join_handle *h, size_t n, size_t skip, int rc)
 
 static int jh_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t n)
 {
-    rp_join_handle *h = (rp_join_handle *)s;
-    size_t skip;
-    int rc = seek(h, n, &skip);
-    if (rc < 0)
-        return rc;
-    rtpproc_sink *out = h->file->sink;
-    if (skip < n)
-        rc = out->ops->write_pcm(out, frames + skip * out->fmt.channels, n - skip);
-    return written(h, n, skip, rc);
+    return write_audio((rp_join_handle *)s, frames, NULL, n);
 }
 
 static int jh_write_native(rtpproc_sink *s, const uint8_t *bytes, size_t n)
 {
-    rp_join_handle *h = (rp_join_handle *)s;
-    size_t skip;
-    int rc = seek(h, n, &skip);
-    if (rc < 0)
-        return rc;
-    rtpproc_sink *out = h->file->sink;
-    if (skip < n)
-        rc = out->ops->write_native(out, bytes + skip * out->fmt.channels, n - skip);
-    return written(h, n, skip, rc);
+    return write_audio((rp_join_handle *)s, NULL, bytes, n);
 }
 
 static int jh_write_silence(rtpproc_sink *s, uint64_t n)

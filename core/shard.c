@@ -463,14 +463,15 @@ int rp_shards_tick(rp_shards *p, rtpproc_time_ns now)
     return first_error(p);
 }
 
-/* The sub-engines are idle after sync_all(): the caller's thread may use
- * them until it submits again (the queue lock orders the memory). */
-int rp_shards_flush(rp_shards *p)
+/* Runs `fn` on every sub-engine, idle after sync_all(): the caller's thread
+ * may use them until it submits again (the queue lock orders the memory).
+ * Returns the first error, a worker's included. */
+static int each_engine(rp_shards *p, int (*fn)(rtpproc_engine *))
 {
     sync_all(p);
     int rc = first_error(p);
     for (unsigned i = 0; i < p->n; i++) {
-        int r = rtpproc_engine_flush(p->w[i].e);
+        int r = fn(p->w[i].e);
         if (r < 0 && rc == 0) {
             record_error(p, r, rtpproc_engine_error(p->w[i].e));
             rc = r;
@@ -479,18 +480,14 @@ int rp_shards_flush(rp_shards *p)
     return rc;
 }
 
+int rp_shards_flush(rp_shards *p)
+{
+    return each_engine(p, rtpproc_engine_flush);
+}
+
 int rp_shards_finish(rp_shards *p)
 {
-    sync_all(p);
-    int rc = first_error(p);
-    for (unsigned i = 0; i < p->n; i++) {
-        int r = rtpproc_engine_finish(p->w[i].e);
-        if (r < 0 && rc == 0) {
-            record_error(p, r, rtpproc_engine_error(p->w[i].e));
-            rc = r;
-        }
-    }
-    return rc;
+    return each_engine(p, rtpproc_engine_finish);
 }
 
 const char *rp_shards_error(const rp_shards *p)

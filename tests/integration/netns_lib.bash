@@ -100,17 +100,9 @@ ns_veth() {
 ns_sink() {
     local ns=$1 addr=$2
     shift 2
+    need_env SRCDIR
     # `ip netns exec` execs the command: $! is the command's own PID.
-    ip netns exec "$ns" perl -MIO::Socket::INET -e '
-        my ($a, @ports) = @ARGV;
-        my @s = map { IO::Socket::INET->new(LocalAddr => $a, LocalPort => $_, Proto => "udp")
-                      or die "port $_: $!\n" } @ports;
-        my $buf;
-        while (1) {
-            my $rin = ""; vec($rin, fileno($_), 1) = 1 for @s;
-            select(my $rout = $rin, undef, undef, 1) > 0 or next;
-            vec($rout, fileno($_), 1) and $_->recv($buf, 65535) for @s;
-        }' "$addr" "$@" &
+    ip netns exec "$ns" perl "$SRCDIR/captures/udp-drain.pl" "$addr" "$@" >/dev/null &
     NS_PIDS+=($!)
 }
 

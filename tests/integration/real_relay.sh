@@ -96,17 +96,8 @@ for c in "${codecs[@]}"; do
 done
 # (Background commands run `ip netns exec` directly, so that $! is the process
 # itself: ip execs the command.)
-# shellcheck disable=SC2016 # perl code
-ip netns exec "$ns" perl -MIO::Socket::INET -e '
-    my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $_,
-                                        Proto => "udp") or die "port $_: $!\n" } @ARGV;
-    $| = 1; print "ready\n";
-    my $buf;
-    while (1) {
-        my $rin = ""; vec($rin, fileno($_), 1) = 1 for @s;
-        select(my $rout = $rin, undef, undef, 1) > 0 or next;
-        vec($rout, fileno($_), 1) and $_->recv($buf, 65535) for @s;
-    }' "${drain_ports[@]}" >"$WORKDIR/drain.out" &
+ip netns exec "$ns" perl "$SRCDIR/captures/udp-drain.pl" 127.0.0.1 "${drain_ports[@]}" \
+    >"$WORKDIR/drain.out" &
 drain_pid=$!
 bg_pids+=("$drain_pid")
 # Immediate mode (packets reach tcpdump at once, so none is left in the ring
