@@ -27,16 +27,24 @@
  * by a gap (400, 423, 424) or by its own duplicate (400, 400, 401) still
  * belongs to the stream. At most RP_PROBATION_HOLD packets are kept; beyond
  * that the oldest is discarded (a source that long in probation is noise).
- * Slots form a fixed pool reused in FIFO order, so a flood of random SSRCs
- * costs bounded memory and creates no stream and no file.
+ * Slots come from a fixed pool. A source that sends nothing for the idle
+ * timeout leaves probation, as a stream would end; when every slot is taken
+ * the least recently active source gives its slot up. Freed slots are
+ * reused last-in first-out, so the memory touched follows the number of
+ * sources in probation at once (sources per second times the timeout, at
+ * most the pool), not the number ever seen: a flood of random SSRCs costs
+ * bounded memory and creates no stream and no file.
  */
 #define RP_PROBATION_HOLD 4
 typedef struct rp_probation {
     bool used;
     rp_key key;
     rtpproc_seq_state seq;
-    unsigned n;                    /* packets held, oldest first */
-    rp_pkt pkt[RP_PROBATION_HOLD]; /* payloads in buf[] */
+    rtpproc_time_ns last;             /* arrival of its latest packet */
+    struct rp_probation *prev, *next; /* in use: least recently active first;
+                                         free: the free list (next only) */
+    unsigned n;                       /* packets held, oldest first */
+    rp_pkt pkt[RP_PROBATION_HOLD];    /* payloads in buf[] */
     uint8_t *buf[RP_PROBATION_HOLD];
     size_t cap[RP_PROBATION_HOLD];
 } rp_probation;
@@ -47,7 +55,10 @@ struct rtpproc_engine {
     GHashTable *streams;   /* rp_key* -> rp_stream*, owns the streams */
     GHashTable *probation; /* rp_key* -> rp_probation*, keys inside slots */
     rp_probation *pool;
-    unsigned pool_next;
+    unsigned pool_touched;           /* slots ever handed out: pool[0..pool_touched) */
+    rp_probation *pb_head, *pb_tail; /* slots in use, least recently active first */
+    rp_probation *pb_free;           /* released slots, their buffers kept */
+    unsigned pb_used;                /* slots in use */
     rp_stream *lru_head, *lru_tail;
     unsigned next_index;
     rtpproc_engine_counters counters;
@@ -177,7 +188,7 @@ void rtpproc_engine_free(rtpproc_engine *e)
     g_hash_table_destroy(e->streams);
     g_hash_table_destroy(e->probation);
     if (e->pool != NULL) {
-        for (unsigned i = 0; i < e->cfg.max_probation; i++)
+        for (unsigned i = 0; i < e->pool_touched; i++)
             for (unsigned j = 0; j < RP_PROBATION_HOLD; j++)
                 free(e->pool[i].buf[j]);
     }
@@ -317,8 +328,48 @@ static int close_stream(rtpproc_engine *e, rp_stream *s)
     return rc;
 }
 
+static void pb_unlink(rtpproc_engine *e, rp_probation *pb)
+{
+    if (pb->prev)
+        pb->prev->next = pb->next;
+    else
+        e->pb_head = pb->next;
+    if (pb->next)
+        pb->next->prev = pb->prev;
+    else
+        e->pb_tail = pb->prev;
+    pb->prev = pb->next = NULL;
+}
+
+static void pb_append(rtpproc_engine *e, rp_probation *pb)
+{
+    pb->prev = e->pb_tail;
+    pb->next = NULL;
+    if (e->pb_tail)
+        e->pb_tail->next = pb;
+    else
+        e->pb_head = pb;
+    e->pb_tail = pb;
+}
+
+/* Gives a slot in use back to the free list (its buffers stay with it). */
+static void probation_release(rtpproc_engine *e, rp_probation *pb)
+{
+    g_hash_table_remove(e->probation, &pb->key);
+    pb_unlink(e, pb);
+    pb->used = false;
+    pb->n = 0;
+    e->pb_used--;
+    pb->next = e->pb_free;
+    e->pb_free = pb;
+}
+
 static int expire(rtpproc_engine *e, rtpproc_time_ns now)
 {
+    while (e->pb_head != NULL && now - e->pb_head->last > e->cfg.idle_timeout) {
+        probation_release(e, e->pb_head);
+        e->counters.probation_expired++;
+    }
     int rc = 0;
     while (e->lru_head != NULL && now - e->lru_head->last_arrival > e->cfg.idle_timeout) {
         int r = close_stream(e, e->lru_head);
@@ -381,13 +432,17 @@ static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, const rp_probat
 
 static rp_probation *probation_slot(rtpproc_engine *e)
 {
-    rp_probation *pb = &e->pool[e->pool_next];
-    e->pool_next = (e->pool_next + 1) % e->cfg.max_probation;
-    if (pb->used) {
-        g_hash_table_remove(e->probation, &pb->key);
-        pb->used = false;
+    if (e->pb_free == NULL && e->pool_touched < e->cfg.max_probation) {
+        e->pb_free = &e->pool[e->pool_touched++];
+    } else if (e->pb_free == NULL) {
+        probation_release(e, e->pb_head);
         e->counters.probation_evicted++;
     }
+    rp_probation *pb = e->pb_free;
+    e->pb_free = pb->next;
+    pb->next = NULL;
+    if (++e->pb_used > e->counters.probation_peak)
+        e->counters.probation_peak = e->pb_used;
     return pb;
 }
 
@@ -433,11 +488,16 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
         pb->used = true;
         pb->key = *k;
         pb->n = 0;
+        pb->last = p->arrival;
         rtpproc_seq_init(&pb->seq, p->seq);
         rtpproc_seq_update(&pb->seq, p->seq);
         g_hash_table_insert(e->probation, &pb->key, pb);
+        pb_append(e, pb);
         return probation_keep(e, pb, p);
     }
+    pb->last = p->arrival;
+    pb_unlink(e, pb);
+    pb_append(e, pb);
     if (!rtpproc_seq_update(&pb->seq, p->seq))
         return probation_keep(e, pb, p); /* not sequential yet: keep waiting */
 
@@ -466,15 +526,17 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
     }
     rtpproc_seq_rebase(&pb->seq, base, keep + 1);
     rp_stream *s = new_stream(e, k, pb, first < pb->n ? &pb->pkt[first] : p);
-    g_hash_table_remove(e->probation, k);
-    pb->used = false;
-    if (s == NULL)
+    if (s == NULL) {
+        probation_release(e, pb);
         return RTPPROC_ENOMEM;
+    }
     int rc = 0;
     for (unsigned i = first; i < pb->n && rc >= 0; i++) {
         if (use[i])
             rc = stream_packet(e, s, &pb->pkt[i], false);
     }
+    /* Released only now: the held payloads live in the slot's buffers. */
+    probation_release(e, pb);
     int rc2 = stream_packet(e, s, p, false);
     return rc < 0 ? rc : rc2;
 }

@@ -383,9 +383,11 @@ void rtpproc_report_json_close(const rtpproc_engine_counters *ec, const rtpproc_
             "\"datagrams\":%" PRIu64 ",\"rtp\":%" PRIu64 ",\"not_rtp\":%" PRIu64
             ",\"rtp_truncated\":%" PRIu64 ",\"payload_truncated\":%" PRIu64
             ",\"rtp_invalid\":%" PRIu64 ",\"filtered\":%" PRIu64 ",\"dropped_limit\":%" PRIu64
-            ",\"probation_evicted\":%" PRIu64 ",\"streams\":%" PRIu64 ",\"sdp_bindings\":%" PRIu64,
+            ",\"probation_evicted\":%" PRIu64 ",\"probation_expired\":%" PRIu64
+            ",\"probation_peak\":%" PRIu64 ",\"streams\":%" PRIu64 ",\"sdp_bindings\":%" PRIu64,
             ec->datagrams, ec->rtp, ec->not_rtp, ec->truncated, ec->payload_truncated, ec->invalid,
-            ec->filtered, ec->dropped_limit, ec->probation_evicted, ec->streams, ec->sdp_bindings);
+            ec->filtered, ec->dropped_limit, ec->probation_evicted, ec->probation_expired,
+            ec->probation_peak, ec->streams, ec->sdp_bindings);
     if (dc != NULL)
         g_string_append_printf(out,
                                "%s\"frames\":%" PRIu64 ",\"udp\":%" PRIu64 ",\"not_ip\":%" PRIu64

@@ -510,6 +510,8 @@ void rp_shards_counters(rp_shards *p, rtpproc_engine_counters *out)
         out->filtered += c->filtered;
         out->dropped_limit += c->dropped_limit;
         out->probation_evicted += c->probation_evicted;
+        out->probation_expired += c->probation_expired;
+        out->probation_peak += c->probation_peak;
         out->probation_discarded += c->probation_discarded;
         out->streams += c->streams;
         out->sdp_bindings =

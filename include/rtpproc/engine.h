@@ -92,7 +92,11 @@ typedef struct rtpproc_engine_counters {
     uint64_t invalid;
     uint64_t filtered;
     uint64_t dropped_limit;
-    uint64_t probation_evicted;   /* candidate sources dropped before validation */
+    uint64_t probation_evicted;   /* candidate sources dropped before validation
+                                     because every probation slot was taken */
+    uint64_t probation_expired;   /* candidate sources forgotten after the idle
+                                     timeout without validating */
+    uint64_t probation_peak;      /* most sources in probation at once */
     uint64_t probation_discarded; /* packets of a long probation beyond the held ones */
     uint64_t streams;             /* streams validated */
     uint64_t sdp_bindings;        /* payload-type bindings read from SIP/SDP */

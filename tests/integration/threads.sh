@@ -2,8 +2,8 @@
 # integration.threads: --threads N shards the streams over N worker threads
 # by 5-tuple; the recordings and the report must be those of one thread:
 # every WAV byte-identical, the JSON identical (file paths aside) except the
-# engine counter probation_evicted, which depends on each worker's own pool
-# of candidate sources (docs/performance.md). Captures: every pcap/pcapng of
+# probation counters (evicted, expired, peak), which depend on each worker's
+# own pool of candidate sources and the datagrams it sees (docs/performance.md). Captures: every pcap/pcapng of
 # captures/, rtpgen captures with 40 concurrent two-way streams and
 # impairments, SSRC changes with --per-direction, --timing jitter and --plc
 # runs, and the real captures of ../shared when present. Also checked: the
@@ -26,9 +26,11 @@ if [ -d "$SHARED_DIR/captures/real" ]; then
         -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
 fi
 
-# norm JSON: the report without file paths' directory and probation_evicted.
+# norm JSON: the report without file paths' directory and the probation
+# pool's counters (each worker has its own pool and sees its own datagrams).
 norm() {
-    jq -S 'del(.counters.probation_evicted) | .streams[]? |= (if .file then
+    jq -S 'del(.counters.probation_evicted, .counters.probation_expired, .counters.probation_peak)
+           | .streams[]? |= (if .file then
                .file |= sub("^.*/"; "") else . end)' "$1"
 }
 

@@ -394,6 +394,38 @@ static void test_engine_ssrc_flood_is_bounded(void)
     done();
 }
 
+/* Sources that never validate leave probation after the idle timeout, so
+ * the pool holds only the recent ones: 100 000 one-packet sources, one per
+ * millisecond, never fill the 65536 slots (no eviction), at most the 5 s
+ * timeout's worth are held at once, and a stream whose second packet comes
+ * after all of them still validates. A source whose second packet comes
+ * after the timeout starts probation again. */
+static void test_engine_probation_expires_idle_sources(void)
+{
+    rtpproc_engine_config cfg;
+    rtpproc_engine_config_init(&cfg);
+    cfg.sink_open = test_capsink_open;
+    test_capsink_reset();
+    eng = rtpproc_engine_new(&cfg);
+    feed_pt(0x77, 8, 500, 0, 0, 160, A_POS); /* alone for 6 s: forgotten */
+    for (uint32_t i = 0; i < 100000; i++)
+        feed_pt(0x1000 + i, 8, (uint16_t)(i * 7919), i, i, 160, A_POS);
+    feed_pt(0x77, 8, 501, 160, 100000, 160, A_POS);
+    feed_pt(0x77, 8, 502, 320, 100020, 160, A_POS);
+    const rtpproc_engine_counters *c = rtpproc_engine_counters_get(eng);
+    CU_ASSERT_EQUAL(c->probation_evicted, 0);
+    CU_ASSERT_EQUAL(c->probation_peak, 5002);
+    CU_ASSERT_EQUAL(c->probation_expired, 1 + 95020); /* 0x77, then those before t = 95020 ms */
+    CU_ASSERT_EQUAL(c->streams, 1);
+    rtpproc_engine_finish(eng);
+    size_t n = 0;
+    const rtpproc_stream_summary *m = rtpproc_engine_summaries(eng, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    CU_ASSERT_EQUAL(m[0].first_seq, 501); /* 500 was forgotten */
+    CU_ASSERT_EQUAL(m[0].packets, 2);
+    done();
+}
+
 /* 12000 sources that all start within one packet interval (a probe that
  * starts on a busy link) each pass probation with the default bounds; with
  * a pool smaller than the sources starting at once, none can. */
@@ -632,6 +664,8 @@ CU_pSuite rtpproc_test_engine_suite(void)
         !CU_add_test(s, "a truncated payload is counted, not decoded",
                      test_engine_truncated_payload_not_decoded) ||
         !CU_add_test(s, "an SSRC flood stays bounded", test_engine_ssrc_flood_is_bounded) ||
+        !CU_add_test(s, "idle sources leave probation",
+                     test_engine_probation_expires_idle_sources) ||
         !CU_add_test(s, "12000 sources starting at once all pass probation",
                      test_engine_many_sources_start_at_once))
         return NULL;
