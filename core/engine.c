@@ -7,6 +7,7 @@
  * exists (the reorder ring and decode scratch grow rarely, per stream or per
  * engine, never per packet).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "rtpproc/rtp.h"
 #include "events.h"
 #include "join.h"
+#include "keytab.h"
 #include "sdp.h"
 #include "shard.h"
 #include "stream.h"
@@ -52,8 +54,8 @@ typedef struct rp_probation {
 struct rtpproc_engine {
     rtpproc_engine_config cfg;
     rp_engine_shared sh;
-    GHashTable *streams;   /* rp_key* -> rp_stream*, owns the streams */
-    GHashTable *probation; /* rp_key* -> rp_probation*, keys inside slots */
+    rp_keytab streams;   /* rp_stream* by their key; the engine owns the streams */
+    rp_keytab probation; /* rp_probation* by their key, slots of pool */
     rp_probation *pool;
     unsigned pool_touched;           /* slots ever handed out: pool[0..pool_touched) */
     rp_probation *pb_head, *pb_tail; /* slots in use, least recently active first */
@@ -92,32 +94,6 @@ void rtpproc_engine_config_init(rtpproc_engine_config *cfg)
     cfg->jitter_buffer = 50 * RTPPROC_NS_PER_MSEC;
 }
 
-G_STATIC_ASSERT(sizeof(rp_key) % 4 == 0);
-
-static guint key_hash(gconstpointer p)
-{
-    /* The key is zero-filled (make_key), padding included: hashed as 32-bit
-     * words, FNV-style with a final avalanche, a quarter of the work of a
-     * byte loop on the hottest path (one lookup per datagram). */
-    uint32_t w[sizeof(rp_key) / 4];
-    memcpy(w, p, sizeof(w));
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < G_N_ELEMENTS(w); i++) {
-        h ^= w[i];
-        h *= 16777619u;
-        h ^= h >> 15;
-    }
-    h ^= h >> 13;
-    h *= 0x5bd1e995u;
-    h ^= h >> 15;
-    return h;
-}
-
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, sizeof(rp_key)) == 0;
-}
-
 static void make_key(rp_key *k, const rtpproc_flow *f, uint32_t ssrc)
 {
     memset(k, 0, sizeof(*k));
@@ -143,8 +119,9 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
     if (e->cfg.max_probation == 0)
         e->cfg.max_probation = 1;
     e->sh.cfg = &e->cfg;
-    e->streams = g_hash_table_new(key_hash, key_equal);
-    e->probation = g_hash_table_new(key_hash, key_equal);
+    int trc = rp_keytab_init(&e->streams, offsetof(rp_stream, key));
+    if (trc == RTPPROC_OK)
+        trc = rp_keytab_init(&e->probation, offsetof(rp_probation, key));
     e->pool = calloc(e->cfg.max_probation, sizeof(*e->pool));
     e->summaries = g_array_new(FALSE, TRUE, sizeof(rtpproc_stream_summary));
     e->strings = g_string_chunk_new(4096);
@@ -159,7 +136,8 @@ rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
     bool joins = e->cfg.per_direction && e->cfg.threads <= 1;
     if (joins)
         e->sh.joins = rp_joins_new();
-    if (e->pool == NULL || e->learned == NULL || (joins && e->sh.joins == NULL)) {
+    if (trc != RTPPROC_OK || e->pool == NULL || e->learned == NULL ||
+        (joins && e->sh.joins == NULL)) {
         rtpproc_engine_free(e);
         return NULL;
     }
@@ -185,8 +163,8 @@ void rtpproc_engine_free(rtpproc_engine *e)
         rp_playout_close(&e->sh, s);
         free_stream(s);
     }
-    g_hash_table_destroy(e->streams);
-    g_hash_table_destroy(e->probation);
+    rp_keytab_destroy(&e->streams);
+    rp_keytab_destroy(&e->probation);
     if (e->pool != NULL) {
         for (unsigned i = 0; i < e->pool_touched; i++)
             for (unsigned j = 0; j < RP_PROBATION_HOLD; j++)
@@ -323,7 +301,7 @@ static int close_stream(rtpproc_engine *e, rp_stream *s)
     int rc = rp_playout_close(&e->sh, s);
     summarise(e, s);
     lru_unlink(e, s);
-    g_hash_table_remove(e->streams, &s->key);
+    rp_keytab_remove(&e->streams, &s->key, rp_key_hash(&s->key));
     free_stream(s);
     return rc;
 }
@@ -355,7 +333,7 @@ static void pb_append(rtpproc_engine *e, rp_probation *pb)
 /* Gives a slot in use back to the free list (its buffers stay with it). */
 static void probation_release(rtpproc_engine *e, rp_probation *pb)
 {
-    g_hash_table_remove(e->probation, &pb->key);
+    rp_keytab_remove(&e->probation, &pb->key, rp_key_hash(&pb->key));
     pb_unlink(e, pb);
     pb->used = false;
     pb->n = 0;
@@ -408,13 +386,17 @@ static int stream_packet(rtpproc_engine *e, rp_stream *s, const rp_pkt *p, bool 
     return rp_playout_packet(&e->sh, s, p);
 }
 
-static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, const rp_probation *pb,
-                             const rp_pkt *first)
+static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, uint32_t hash,
+                             const rp_probation *pb, const rp_pkt *first)
 {
     rp_stream *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
     s->key = *k;
+    if (rp_keytab_insert(&e->streams, s, hash) != RTPPROC_OK) {
+        free(s);
+        return NULL;
+    }
     s->index = e->next_index++;
     s->validated_at = e->order;
     s->first_arrival = first->arrival;
@@ -424,7 +406,6 @@ static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, const rp_probat
     s->jit_pt = RP_NO_PT;
     s->seq = pb->seq;
     rtpproc_jitter_init(&s->jit);
-    g_hash_table_insert(e->streams, &s->key, s);
     lru_append(e, s);
     e->counters.streams++;
     return s;
@@ -480,9 +461,9 @@ static int probation_keep(rtpproc_engine *e, rp_probation *pb, const rp_pkt *p)
 }
 
 /* RFC 3550 A.1 probation for a source without a stream. */
-static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
+static int probation_packet(rtpproc_engine *e, const rp_key *k, uint32_t hash, const rp_pkt *p)
 {
-    rp_probation *pb = g_hash_table_lookup(e->probation, k);
+    rp_probation *pb = rp_keytab_find(&e->probation, k, hash);
     if (pb == NULL) {
         pb = probation_slot(e);
         pb->used = true;
@@ -491,7 +472,11 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
         pb->last = p->arrival;
         rtpproc_seq_init(&pb->seq, p->seq);
         rtpproc_seq_update(&pb->seq, p->seq);
-        g_hash_table_insert(e->probation, &pb->key, pb);
+        if (rp_keytab_insert(&e->probation, pb, hash) != RTPPROC_OK) {
+            pb_append(e, pb);
+            probation_release(e, pb);
+            return RTPPROC_ENOMEM;
+        }
         pb_append(e, pb);
         return probation_keep(e, pb, p);
     }
@@ -501,7 +486,7 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
     if (!rtpproc_seq_update(&pb->seq, p->seq))
         return probation_keep(e, pb, p); /* not sequential yet: keep waiting */
 
-    if (g_hash_table_size(e->streams) >= e->cfg.max_streams) {
+    if (rp_keytab_size(&e->streams) >= e->cfg.max_streams) {
         e->counters.dropped_limit++;
         return RTPPROC_ELIMIT;
     }
@@ -525,7 +510,7 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, const rp_pkt *p)
         }
     }
     rtpproc_seq_rebase(&pb->seq, base, keep + 1);
-    rp_stream *s = new_stream(e, k, pb, first < pb->n ? &pb->pkt[first] : p);
+    rp_stream *s = new_stream(e, k, hash, pb, first < pb->n ? &pb->pkt[first] : p);
     if (s == NULL) {
         probation_release(e, pb);
         return RTPPROC_ENOMEM;
@@ -636,13 +621,14 @@ int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_
         .payload_len = h.truncated ? h.payload_caplen : h.payload_len,
     };
     make_key(&k, &d->flow, h.ssrc);
-    rp_stream *s = g_hash_table_lookup(e->streams, &k);
+    uint32_t hash = rp_key_hash(&k); /* for the stream and, on a miss, probation */
+    rp_stream *s = rp_keytab_find(&e->streams, &k, hash);
     if (s != NULL) {
         lru_unlink(e, s);
         lru_append(e, s);
         rc = stream_packet(e, s, &p, true);
     } else {
-        rc = probation_packet(e, &k, &p);
+        rc = probation_packet(e, &k, hash, &p);
         if (rc == RTPPROC_ELIMIT)
             return expired < 0 ? expired : RTPPROC_PKT_DROPPED;
     }
@@ -762,5 +748,5 @@ size_t rtpproc_engine_open_streams(const rtpproc_engine *e)
 {
     if (e->shards != NULL)
         return rp_shards_open_streams(e->shards);
-    return g_hash_table_size(e->streams);
+    return rp_keytab_size(&e->streams);
 }
