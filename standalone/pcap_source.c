@@ -2,11 +2,14 @@
  * rtpproc tool - capture inputs over libpcap (see pcap_source.h).
  */
 #include <stdio_ext.h>
+#include <byteswap.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -23,6 +26,121 @@ void rp_input_init(rp_input *in, const char *path)
 }
 
 #define RP_INPUT_BUFFER (1 << 20)
+
+/*
+ * Direct reading of classic pcap files. libpcap reads a record with two
+ * fread() calls and copies it into its own buffer; on a capture of small RTP
+ * packets that and its bookkeeping cost as much as everything rtpproc does
+ * with the packet. A classic pcap file (version 2.4, 16-byte record
+ * headers, the two standard magics in either byte order) is simple enough
+ * to read in place: records are handed out from a large buffer filled with
+ * pread(). libpcap has opened and checked the file header already, and
+ * anything out of the ordinary -- a capture length above the snapshot
+ * length or libpcap's maximum, a record cut by the end of the file, a read
+ * error -- is handed back to libpcap at that record's offset, so that its
+ * result and its message are exactly libpcap's. Not used for stdin, pcapng
+ * or when a filter is installed (libpcap applies it).
+ */
+#define RP_DIRECT_BUFFER    (1 << 20)
+#define RP_PCAP_FILE_HDR    24
+#define RP_PCAP_REC_HDR     16
+#define RP_PCAP_MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
+#define RP_DIRECT_FALLBACK  (-100)
+
+static void direct_setup(rp_input *in)
+{
+    uint8_t magic_bytes[4];
+    uint32_t magic;
+
+    in->direct = false;
+    if (in->is_stdin || in->live || in->fp == NULL)
+        return;
+    if (pcap_major_version(in->pcap) != 2 || pcap_minor_version(in->pcap) != 4)
+        return;
+    /* pread() also fails on what cannot seek (a FIFO given by name). */
+    if (pread(fileno(in->fp), magic_bytes, sizeof(magic_bytes), 0) != sizeof(magic_bytes))
+        return;
+    memcpy(&magic, magic_bytes, sizeof(magic));
+    bool swapped = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+    if (swapped)
+        magic = bswap_32(magic);
+    if (magic == 0xa1b2c3d4u)
+        in->usec_mult = 1000; /* microseconds, read with nanosecond precision */
+    else if (magic == 0xa1b23c4du)
+        in->usec_mult = 1;
+    else
+        return;
+    if (swapped != (pcap_is_swapped(in->pcap) == 1))
+        return;
+    if (in->buf == NULL && (in->buf = malloc(RP_DIRECT_BUFFER)) == NULL)
+        return; /* libpcap reads it then */
+    in->swapped = swapped;
+    in->eof = false;
+    in->buf_len = in->buf_pos = 0;
+    in->buf_end = RP_PCAP_FILE_HDR;
+    in->direct = true;
+}
+
+/* Hands reading back to libpcap at the record not yet handed out. */
+static int direct_stop(rp_input *in)
+{
+    if (!in->direct)
+        return 0;
+    in->direct = false;
+    off_t next = in->buf_end - (off_t)(in->buf_len - in->buf_pos);
+    return fseeko(in->fp, next, SEEK_SET);
+}
+
+static int direct_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **data,
+                       rtpproc_time_ns *ts)
+{
+    for (;;) {
+        size_t avail = in->buf_len - in->buf_pos;
+        if (avail >= RP_PCAP_REC_HDR) {
+            const uint8_t *rec = in->buf + in->buf_pos;
+            uint32_t f[4]; /* ts_sec, ts_usec (or ns), incl_len, orig_len */
+            memcpy(f, rec, sizeof(f));
+            if (in->swapped) {
+                for (size_t i = 0; i < 4; i++)
+                    f[i] = bswap_32(f[i]);
+            }
+            uint32_t caplen = f[2];
+            if (caplen > RP_PCAP_MAX_SNAPLEN || caplen > (uint32_t)in->snaplen)
+                return RP_DIRECT_FALLBACK; /* libpcap refuses or cuts it */
+            if (avail - RP_PCAP_REC_HDR >= caplen) {
+                /* As libpcap fills them: a native file's fields are
+                 * signed, a swapped file's unsigned (its SWAPLONG). */
+                int64_t sec = in->swapped ? (int64_t)f[0] : (int64_t)(int32_t)f[0];
+                int64_t sub = in->swapped ? (int64_t)f[1] : (int64_t)(int32_t)f[1];
+                in->hdr.ts.tv_sec = (time_t)sec;
+                in->hdr.ts.tv_usec = (suseconds_t)(sub * in->usec_mult);
+                in->hdr.caplen = caplen;
+                in->hdr.len = f[3];
+                in->buf_pos += RP_PCAP_REC_HDR + caplen;
+                in->frames++;
+                *hdr = &in->hdr;
+                *data = rec + RP_PCAP_REC_HDR;
+                *ts = (rtpproc_time_ns)in->hdr.ts.tv_sec * RTPPROC_NS_PER_SEC +
+                      (rtpproc_time_ns)in->hdr.ts.tv_usec * in->ts_mult;
+                return RP_READ_FRAME;
+            }
+        }
+        if (in->eof)
+            return avail == 0 ? RP_READ_END : RP_DIRECT_FALLBACK; /* cut record: libpcap says so */
+        /* The partial record moves to the front (the frame handed out last
+         * is no longer needed: it is valid only until this call). */
+        memmove(in->buf, in->buf + in->buf_pos, avail);
+        in->buf_len = avail;
+        in->buf_pos = 0;
+        ssize_t n = pread(fileno(in->fp), in->buf + avail, RP_DIRECT_BUFFER - avail, in->buf_end);
+        if (n < 0)
+            return RP_DIRECT_FALLBACK; /* libpcap reports the error */
+        if (n == 0)
+            in->eof = true;
+        in->buf_len += (size_t)n;
+        in->buf_end += n;
+    }
+}
 
 /*
  * The file is opened here rather than by pcap_open_offline() so that an
@@ -78,6 +196,8 @@ int rp_input_open(rp_input *in, char *err, size_t errlen)
     in->linktype = pcap_datalink(in->pcap);
     in->snaplen = pcap_snapshot(in->pcap);
     in->frames = 0;
+    in->fp = fp;
+    direct_setup(in);
     return RP_OPEN_OK;
 }
 
@@ -87,6 +207,10 @@ int rp_input_set_filter(rp_input *in, const char *expr, char *err, size_t errlen
 
     if (expr == NULL || expr[0] == '\0')
         return 0;
+    if (direct_stop(in) != 0) {
+        snprintf(err, errlen, "cannot seek in the file: %s", strerror(errno));
+        return -1;
+    }
     if (pcap_compile(in->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         snprintf(err, errlen, "%s", pcap_geterr(in->pcap));
         return -1;
@@ -104,6 +228,15 @@ int rp_input_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **
     struct pcap_pkthdr *h;
     const u_char *d;
 
+    if (in->direct) {
+        int rc = direct_next(in, hdr, data, ts);
+        if (rc != RP_DIRECT_FALLBACK)
+            return rc;
+        if (direct_stop(in) != 0) {
+            snprintf(err, errlen, "cannot seek in the file: %s", strerror(errno));
+            return RP_READ_ERROR;
+        }
+    }
     int rc = pcap_next_ex(in->pcap, &h, &d);
     if (rc == 1) {
         in->frames++;
@@ -133,6 +266,10 @@ void rp_input_close(rp_input *in)
     if (in->pcap != NULL) {
         pcap_close(in->pcap); /* also closes the FILE, stdin included */
         in->pcap = NULL;
+        in->fp = NULL;
+        in->direct = false;
+        free(in->buf);
+        in->buf = NULL;
         in->consumed = in->is_stdin;
     }
 }

@@ -49,6 +49,18 @@ typedef struct rp_input {
     bool consumed;   /* stdin was opened and closed: it cannot be read again */
     dev_t dev;       /* identity of the file, to refuse writing over it */
     ino_t ino;
+    /* Classic pcap files are read here, not through libpcap's two fread()
+     * calls and copy per packet (see rp_input_open). */
+    FILE *fp;               /* the stream libpcap reads (owned by the pcap_t) */
+    bool direct;            /* records come from buf */
+    bool swapped;           /* the file's byte order is not ours */
+    bool eof;               /* read() returned 0 */
+    int64_t usec_mult;      /* 1000 for a microsecond file, 1 for nanoseconds */
+    uint8_t *buf;           /* RP_DIRECT_BUFFER bytes of the file */
+    size_t buf_len;         /* bytes in buf */
+    size_t buf_pos;         /* start of the next record in buf */
+    off_t buf_end;          /* file offset just past buf's bytes */
+    struct pcap_pkthdr hdr; /* the record handed out last */
 } rp_input;
 
 /* Sets up `in` for `path` (kept by pointer); does not open it. */
