@@ -818,9 +818,13 @@ int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     int rc;
 
     if (!s->have_release) {
+        /* Release from the A.1 base, the lowest of the probation packets
+         * kept, which may have arrived after this one (401, 400, 402, 403):
+         * this packet then waits in the window for the lower ones. */
+        int64_t base = p->seq + (int16_t)((uint16_t)s->seq.base_seq - p->seq);
         s->have_release = true;
         s->max_ext_seq = p->seq;
-        s->next_release = p->seq;
+        s->next_release = base < p->seq ? base : p->seq;
         memset(s->released_mask, 0, sizeof(s->released_mask));
         ext = p->seq;
     } else {

@@ -124,7 +124,8 @@ def window_model(arrivals, packets=16, time_ns=100 * 10**6):
     packet is given up when a packet 16 or more ahead arrives or when the oldest
     held packet has waited 100 ms of capture time; a packet whose place was
     given up or released is late (or a duplicate if it was released). The
-    window starts at the first packet. arrivals: (extended seq, arrival ns) in
+    window starts at the first packet (the seeds keep lower ones from arriving
+    later, see main). arrivals: (extended seq, arrival ns) in
     capture order. Returns (placed, late, duplicates, reordered) where placed is
     the set of sequence numbers written and reordered counts the placed packets
     that arrived after a higher sequence number."""
@@ -262,9 +263,10 @@ def main():
     if short:
         fail(c, f"seq {short[0][1]} held to the end of the stream (K={short[0][3]}, "
                 f"not {want_k}): choose another seed")
-    # rtpproc's timeline starts at the stream's first packet, so a packet below
-    # it that arrives later is late however short its delay (its slot precedes
-    # the recording): keep that case out of the seeds rather than expect it.
+    # rtpproc's release starts at the lowest packet probation kept; a packet
+    # below the stream's first one that arrives after probation is late however
+    # short its delay. This model starts at the first packet, so seeds where any
+    # packet below it arrives later are kept out rather than modelled.
     first = xseq(rx[0][0])
     early = [p[0] for p in rx if xseq(p[0]) < first]
     if early:

@@ -123,6 +123,33 @@ static void test_engine_probation_keeps_first_packet(void)
     done();
 }
 
+/* The first packet to arrive is not the lowest: 401 came before 400 (both
+ * in probation, which 402 and 403 end). Playout starts at the lowest kept
+ * packet, so 400 is placed before 401, not counted late; first_seq stays
+ * the first packet's (as tshark's), the base of expected the lowest. */
+static void test_engine_probation_first_packet_reordered(void)
+{
+    eng = make_engine();
+    feed(401, 160, 0, A_NEG);
+    feed(400, 0, 5, A_POS);
+    feed(402, 320, 40, A_NEG);
+    feed(403, 480, 60, A_NEG);
+    CU_ASSERT_EQUAL(rtpproc_engine_finish(eng), 0);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, 1);
+    CU_ASSERT_EQUAL(test_caps[0]->n, 640);
+    assert_span(test_caps[0], 0, 160, 8);
+    assert_span(test_caps[0], 160, 480, -8);
+    const rtpproc_stream_summary *s = only_summary();
+    CU_ASSERT_EQUAL(s->packets, 4);
+    CU_ASSERT_EQUAL(s->expected, 4);
+    CU_ASSERT_EQUAL(s->lost, 0);
+    CU_ASSERT_EQUAL(s->late, 0);
+    CU_ASSERT_EQUAL(s->reordered, 1);
+    CU_ASSERT_EQUAL(s->first_seq, 401);
+    CU_ASSERT_EQUAL(s->frames, 640);
+    done();
+}
+
 static void test_engine_probation_keeps_packet_before_gap_and_dup(void)
 {
     eng = make_engine();
@@ -664,6 +691,8 @@ CU_pSuite rtpproc_test_engine_suite(void)
         !CU_add_test(s, "a truncated payload is counted, not decoded",
                      test_engine_truncated_payload_not_decoded) ||
         !CU_add_test(s, "an SSRC flood stays bounded", test_engine_ssrc_flood_is_bounded) ||
+        !CU_add_test(s, "the first packet after its successor in probation",
+                     test_engine_probation_first_packet_reordered) ||
         !CU_add_test(s, "idle sources leave probation",
                      test_engine_probation_expires_idle_sources) ||
         !CU_add_test(s, "12000 sources starting at once all pass probation",
