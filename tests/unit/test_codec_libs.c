@@ -532,7 +532,7 @@ static void test_opus_mono_round_trip(void)
 {
     static int16_t src[OPUS_TEST_FRAMES], out[OPUS_TEST_FRAMES];
     static uint8_t pkts[50][1500];
-    size_t lens[50];
+    size_t lens[50] = {0};
     dec d;
 
     make_tone(src, OPUS_TEST_FRAMES, 1, 48000, 437, 1031);
@@ -568,7 +568,7 @@ static void test_opus_stereo_round_trip_and_downmix(void)
     static int16_t src[OPUS_TEST_FRAMES * 2], out[OPUS_TEST_FRAMES * 2];
     static int16_t mono[960];
     static uint8_t pkts[50][1500];
-    size_t lens[50];
+    size_t lens[50] = {0};
     dec d, m;
 
     make_tone(src, OPUS_TEST_FRAMES, 2, 48000, 437, 1031);
@@ -601,7 +601,7 @@ static void test_opus_mono_packets_stereo_spec(void)
 {
     static int16_t src[9600], out[5760 * 2];
     static uint8_t pkts[10][1500];
-    size_t lens[10];
+    size_t lens[10] = {0};
     dec d;
 
     make_tone(src, 9600, 1, 48000, 437, 1031);
@@ -625,7 +625,7 @@ static void test_opus_packet_durations(void)
 {
     static int16_t src[5760 * 2], out[5760];
     static uint8_t pkts[2][1500];
-    size_t lens[2];
+    size_t lens[2] = {0};
     const int steps[] = {120, 240, 480, 960, 1920, 2880, 3840, 4800, 5760};
 
     make_tone(src, 5760 * 2, 1, 48000, 437, 1031);
@@ -646,7 +646,7 @@ static void test_opus_invalid_and_truncated(void)
 {
     static int16_t src[960], out[5760 * 2];
     static uint8_t pkts[1][1500];
-    size_t lens[1];
+    size_t lens[1] = {0};
     dec d;
 
     CU_ASSERT_FATAL(dec_open(&d, "opus", 48000, 2));
@@ -680,7 +680,7 @@ static void test_opus_conceal_frame_counts(void)
 {
     static int16_t src[9600], out[20000 * 2];
     static uint8_t pkts[10][1500];
-    size_t lens[10];
+    size_t lens[10] = {0};
     dec d;
 
     make_tone(src, 9600, 1, 48000, 437, 1031);
@@ -788,7 +788,7 @@ static void test_speex_frames_per_packet_all_qualities(void)
 {
     static int16_t src[32000];
     static uint8_t pkts[20][1500];
-    size_t lens[20];
+    size_t lens[20] = {0};
     static int16_t out[64 * 640];
     const uint32_t rates[] = {8000, 16000, 32000};
     unsigned wrong = 0;
@@ -831,7 +831,7 @@ static void check_speex_round_trip(int id, uint32_t rate)
 {
     static int16_t src[32000], out[32000 + 64 * 640];
     static uint8_t pkts[60][1500];
-    size_t lens[60];
+    size_t lens[60] = {0};
     size_t fs = rate / 50;
     dec d;
 
@@ -868,7 +868,7 @@ static void test_speex_wideband_stream_on_narrowband_clock(void)
 {
     static int16_t src[16000], out[64 * 160];
     static uint8_t pkts[20][1500];
-    size_t lens[20];
+    size_t lens[20] = {0};
     dec d;
 
     make_tone(src, 16000, 1, 16000, 437, 1031);
@@ -883,7 +883,7 @@ static void test_speex_invalid_and_truncated(void)
 {
     static int16_t src[8000], out[64 * 640];
     static uint8_t pkts[5][1500];
-    size_t lens[5];
+    size_t lens[5] = {0};
     stderr_watch w;
     dec d;
 
@@ -931,7 +931,7 @@ static void test_speex_conceal_frame_counts(void)
 {
     static int16_t src[16000], out[64 * 320 * 2];
     static uint8_t pkts[10][1500];
-    size_t lens[10];
+    size_t lens[10] = {0};
     dec d;
 
     make_tone(src, 16000, 1, 16000, 437, 1031);
