@@ -28,13 +28,14 @@
 typedef struct recorder {
     rtpproc_sink base;
     SNDFILE *sf;
-    int fd;          /* ours: libsndfile is told not to close it */
-    bool native;     /* G.711 bytes, written raw */
-    uint8_t silence; /* silence byte of the native encoding */
-    size_t used;     /* frames waiting in buf */
-    int16_t *pcm;    /* PCM files: RTPPROC_RECORDER_BUFFER_FRAMES * channels */
-    uint8_t *raw;    /* native files: same size in bytes */
-    int error;       /* first write error; later writes fail with it */
+    int fd;                /* ours: libsndfile is told not to close it */
+    bool native;           /* G.711 bytes, written raw */
+    uint8_t silence;       /* silence byte of the native encoding */
+    const uint8_t *encode; /* native files: alaw_of or ulaw_of */
+    size_t used;           /* frames waiting in buf */
+    int16_t *pcm;          /* PCM files: RTPPROC_RECORDER_BUFFER_FRAMES * channels */
+    uint8_t *raw;          /* native files: same size in bytes */
+    int error;             /* first write error; later writes fail with it */
 } recorder;
 
 struct rtpproc_recorder_factory {
@@ -56,9 +57,31 @@ static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+/*
+ * PCM written into a G.711 file (a PCMU stream recorded with --encoding
+ * alaw, any other codec with --encoding alaw/ulaw) is encoded through a
+ * table of spandsp's linear_to_alaw()/linear_to_ulaw() for every 16-bit
+ * value, built once: the same bytes as calling them per sample, which cost
+ * a quarter of such a run.
+ */
+static uint8_t alaw_of[65536];
+static uint8_t ulaw_of[65536];
+static gsize encode_tables_ready;
+
+static void init_encode_tables(void)
+{
+    if (g_once_init_enter(&encode_tables_ready)) {
+        for (unsigned i = 0; i < 65536; i++) {
+            alaw_of[i] = linear_to_alaw((int16_t)(uint16_t)i);
+            ulaw_of[i] = linear_to_ulaw((int16_t)(uint16_t)i);
+        }
+        g_once_init_leave(&encode_tables_ready, 1);
+    }
+}
+
 static uint8_t encode(const recorder *r, int16_t v)
 {
-    return r->base.fmt.encoding == RTPPROC_NATIVE_ALAW ? linear_to_alaw(v) : linear_to_ulaw(v);
+    return r->encode[(uint16_t)v];
 }
 
 /* Hands the buffered frames to libsndfile. */
@@ -275,6 +298,8 @@ rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
     r->fd = -1;
     r->native = fmt->encoding != RTPPROC_NATIVE_NONE;
     if (r->native) {
+        init_encode_tables();
+        r->encode = fmt->encoding == RTPPROC_NATIVE_ALAW ? alaw_of : ulaw_of;
         r->raw = malloc((size_t)RTPPROC_RECORDER_BUFFER_FRAMES * fmt->channels);
         r->silence = encode(r, 0);
     } else {

@@ -18,6 +18,11 @@
 #include <CUnit/CUnit.h>
 #include <sndfile.h>
 
+/* spandsp's g711.h needs these two first. */
+#include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
+
 #include "rtpproc/recorder.h"
 #include "rtpproc/sink.h"
 
@@ -289,6 +294,42 @@ static void check_native_file(enum rtpproc_native enc, int subformat, uint8_t si
         mismatches += raw[266 + i] != want;
     }
     CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+/* Every 16-bit PCM value written into a G.711 file is stored as spandsp's
+ * encoder makes it (the recorder encodes through a table built from it). */
+static void check_every_pcm_value(int enc)
+{
+    const rtpproc_sink_format fmt = {8000, 1, enc};
+    char path[128], err[256];
+    int status;
+    static int16_t pcm[65536];
+    static uint8_t raw[65537];
+
+    for (unsigned i = 0; i < 65536; i++)
+        pcm[i] = (int16_t)(uint16_t)i;
+    tmp_path(path, sizeof(path), enc == RTPPROC_NATIVE_ALAW ? "all-alaw.wav" : "all-ulaw.wav");
+    rtpproc_sink *s = rtpproc_recorder_open_path(path, false, &fmt, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm, 65536), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+    SF_INFO info;
+    SNDFILE *sf = read_open(path, &info);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(sf_read_raw(sf, raw, sizeof(raw)), 65536);
+    sf_close(sf);
+    unsigned mismatches = 0;
+    for (unsigned i = 0; i < 65536; i++) {
+        uint8_t want = enc == RTPPROC_NATIVE_ALAW ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
+        mismatches += raw[i] != want;
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+static void test_native_files_encode_every_pcm_value(void)
+{
+    check_every_pcm_value(RTPPROC_NATIVE_ALAW);
+    check_every_pcm_value(RTPPROC_NATIVE_ULAW);
 }
 
 static void test_native_alaw_file_bytes_exact(void)
@@ -781,6 +822,7 @@ CU_pSuite rtpproc_test_recorder_suite(void)
         {"pcm_file_round_trip_with_silence", test_pcm_file_round_trip_with_silence},
         {"stereo_file_spanning_several_buffers", test_stereo_file_spanning_several_buffers},
         {"native_alaw_file_bytes_exact", test_native_alaw_file_bytes_exact},
+        {"native_files_encode_every_pcm_value", test_native_files_encode_every_pcm_value},
         {"native_ulaw_file_bytes_exact", test_native_ulaw_file_bytes_exact},
         {"write_native_into_pcm_file_is_rejected", test_write_native_into_pcm_file_is_rejected},
         {"existing_file_needs_force", test_existing_file_needs_force},
