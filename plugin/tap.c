@@ -72,6 +72,7 @@ typedef struct rp_tap {
     char last_error[ERRLEN];          /* last message printed, not to repeat it */
     bool failed;                      /* a recording failed: the listener stopped */
     bool drawn;                       /* draw ran: nothing more to do but free */
+    bool epoch_set;                   /* rtpproc_engine_set_epoch done */
     uint64_t skipped_addr;            /* RTP packets whose addresses are not IPv4/IPv6 */
     uint8_t hdr[RTPPROC_RTP_HDR_LEN]; /* synthesised header of a cut packet */
 } rp_tap;
@@ -250,10 +251,14 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
     d.flow.sport = (uint16_t)pinfo->srcport;
     d.flow.dport = (uint16_t)pinfo->destport;
     d.ts = (rtpproc_time_ns)pinfo->abs_ts.secs * RTPPROC_NS_PER_SEC + pinfo->abs_ts.nsecs;
-    /* rel_ts counts from the capture's first frame: that frame's time. */
-    rtpproc_engine_set_epoch(
-        t->engine,
-        d.ts - ((rtpproc_time_ns)pinfo->rel_ts.secs * RTPPROC_NS_PER_SEC + pinfo->rel_ts.nsecs));
+    if (!t->epoch_set) {
+        /* rel_ts counts from the capture's first frame: that frame's time,
+         * the same for every packet, and the engine keeps the first anyway. */
+        rtpproc_engine_set_epoch(t->engine,
+                                 d.ts - ((rtpproc_time_ns)pinfo->rel_ts.secs * RTPPROC_NS_PER_SEC +
+                                         pinfo->rel_ts.nsecs));
+        t->epoch_set = true;
+    }
 
     learn_pt_name(t, ri, &d.flow);
     if (ri->info_all_data_present && ri->info_data != NULL) {
