@@ -16,6 +16,7 @@
 #include "rtpproc/engine.h"
 #include "rtpproc/rtp.h"
 #include "events.h"
+#include "hugepool.h"
 #include "join.h"
 #include "keytab.h"
 #include "sdp.h"
@@ -148,7 +149,7 @@ static void free_stream(rp_stream *s)
 {
     rp_playout_free(s);
     rp_events_free(s->events);
-    free(s);
+    rp_hugepool_free(s, sizeof(*s));
 }
 
 void rtpproc_engine_free(rtpproc_engine *e)
@@ -389,12 +390,13 @@ static int stream_packet(rtpproc_engine *e, rp_stream *s, const rp_pkt *p, bool 
 static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, uint32_t hash,
                              const rp_probation *pb, const rp_pkt *first)
 {
-    rp_stream *s = calloc(1, sizeof(*s));
+    /* Touched by every packet: on huge pages with the recorders (hugepool.h). */
+    rp_stream *s = rp_hugepool_alloc(sizeof(*s));
     if (s == NULL)
         return NULL;
     s->key = *k;
     if (rp_keytab_insert(&e->streams, s, hash) != RTPPROC_OK) {
-        free(s);
+        rp_hugepool_free(s, sizeof(*s));
         return NULL;
     }
     s->index = e->next_index++;

@@ -21,6 +21,8 @@
 #include <glib.h>
 #include <sndfile.h>
 
+#include "hugepool.h"
+
 #include <spandsp/telephony.h>
 #include <spandsp/bit_operations.h>
 #include <spandsp/g711.h>
@@ -37,6 +39,23 @@ typedef struct recorder {
     uint8_t *raw;          /* native files: same size in bytes */
     int error;             /* first write error; later writes fail with it */
 } recorder;
+
+/* Bytes of the recorder's buffer (raw or pcm). */
+static size_t buffer_bytes(const recorder *r)
+{
+    return (size_t)RTPPROC_RECORDER_BUFFER_FRAMES * r->base.fmt.channels *
+           (r->native ? 1 : sizeof(int16_t));
+}
+
+/* The recorder and its buffer are touched by every packet of the stream:
+ * they live on huge pages (hugepool.h). */
+static void free_recorder(recorder *r)
+{
+    rp_hugepool_free(r->pcm, buffer_bytes(r));
+    rp_hugepool_free(r->raw, buffer_bytes(r));
+    free(r->base.path);
+    rp_hugepool_free(r, sizeof(*r));
+}
 
 struct rtpproc_recorder_factory {
     char *dir;
@@ -212,10 +231,7 @@ static int rec_close(rtpproc_sink *s)
     /* close() can report a delayed write error (NFS, quota). */
     if (close(r->fd) != 0 && rc == RTPPROC_OK)
         rc = RTPPROC_EIO;
-    free(r->pcm);
-    free(r->raw);
-    free(s->path);
-    free(r);
+    free_recorder(r);
     return rc;
 }
 
@@ -290,7 +306,7 @@ rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
     }
 
     /* Everything that can fail without touching the disk comes first. */
-    r = calloc(1, sizeof(*r));
+    r = rp_hugepool_alloc(sizeof(*r));
     if (r == NULL)
         goto nomem;
     r->base.ops = &recorder_ops;
@@ -300,10 +316,10 @@ rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
     if (r->native) {
         init_encode_tables();
         r->encode = fmt->encoding == RTPPROC_NATIVE_ALAW ? alaw_of : ulaw_of;
-        r->raw = malloc((size_t)RTPPROC_RECORDER_BUFFER_FRAMES * fmt->channels);
+        r->raw = rp_hugepool_alloc(buffer_bytes(r));
         r->silence = encode(r, 0);
     } else {
-        r->pcm = malloc((size_t)RTPPROC_RECORDER_BUFFER_FRAMES * fmt->channels * sizeof(int16_t));
+        r->pcm = rp_hugepool_alloc(buffer_bytes(r));
     }
     r->base.path = strdup(path);
     if ((r->raw == NULL && r->pcm == NULL) || r->base.path == NULL)
@@ -330,12 +346,8 @@ fail:
         if (created)
             unlink(path); /* only a file this call created, never one it truncated */
     }
-    if (r != NULL) {
-        free(r->pcm);
-        free(r->raw);
-        free(r->base.path);
-        free(r);
-    }
+    if (r != NULL)
+        free_recorder(r);
     return NULL;
 }
 

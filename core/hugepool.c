@@ -1,0 +1,135 @@
+/*
+ * rtpproc - per-stream objects on huge pages (see hugepool.h).
+ */
+#include "hugepool.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <glib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RP_HUGEPOOL_PLAIN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RP_HUGEPOOL_PLAIN 1
+#endif
+#endif
+
+#ifdef RP_HUGEPOOL_PLAIN
+
+void *rp_hugepool_alloc(size_t size)
+{
+    return calloc(1, size);
+}
+
+void rp_hugepool_free(void *p, size_t size)
+{
+    (void)size;
+    free(p);
+}
+
+#else
+
+#define RP_CHUNK       (2u * 1024 * 1024)
+#define RP_ALIGN       64u
+#define RP_MAX_CLASSES 16
+
+typedef struct rp_free {
+    struct rp_free *next;
+} rp_free;
+
+/* One size: its free list and the chunk it is carving. */
+typedef struct rp_class {
+    size_t size; /* rounded to RP_ALIGN; 0: unused class */
+    rp_free *free;
+    uint8_t *next; /* next unused byte of the current chunk */
+    uint8_t *end;
+} rp_class;
+
+static GMutex lock;
+static rp_class classes[RP_MAX_CLASSES];
+
+static rp_class *class_of(size_t size)
+{
+    for (size_t i = 0; i < RP_MAX_CLASSES; i++) {
+        if (classes[i].size == size)
+            return &classes[i];
+        if (classes[i].size == 0) {
+            classes[i].size = size;
+            return &classes[i];
+        }
+    }
+    return NULL; /* more sizes than classes: plain calloc */
+}
+
+/* A 2 MiB-aligned chunk, so that one huge page backs it whole. */
+static uint8_t *new_chunk(void)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, RP_CHUNK, RP_CHUNK) != 0)
+        return NULL;
+    (void)madvise(p, RP_CHUNK, MADV_HUGEPAGE); /* advice: fine if refused */
+    return p;
+}
+
+void *rp_hugepool_alloc(size_t size)
+{
+    size_t rounded = (size + RP_ALIGN - 1) & ~(size_t)(RP_ALIGN - 1);
+    if (size == 0 || rounded > RP_HUGEPOOL_MAX)
+        return calloc(1, size != 0 ? size : 1);
+    void *p = NULL;
+    g_mutex_lock(&lock);
+    rp_class *c = class_of(rounded);
+    if (c != NULL && c->free != NULL) {
+        p = c->free;
+        c->free = c->free->next;
+    } else if (c != NULL) {
+        if (c->next == NULL || (size_t)(c->end - c->next) < rounded) {
+            /* The tail of the previous chunk (less than one object) is left. */
+            uint8_t *chunk = new_chunk();
+            if (chunk != NULL) {
+                c->next = chunk;
+                c->end = chunk + RP_CHUNK;
+            }
+        }
+        if (c->next != NULL && (size_t)(c->end - c->next) >= rounded) {
+            p = c->next;
+            c->next += rounded;
+        }
+    }
+    g_mutex_unlock(&lock);
+    if (c == NULL || p == NULL)
+        return c == NULL ? calloc(1, size) : NULL;
+    memset(p, 0, rounded);
+    return p;
+}
+
+void rp_hugepool_free(void *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    size_t rounded = (size + RP_ALIGN - 1) & ~(size_t)(RP_ALIGN - 1);
+    if (size == 0 || rounded > RP_HUGEPOOL_MAX) {
+        free(p);
+        return;
+    }
+    g_mutex_lock(&lock);
+    rp_class *c = NULL;
+    for (size_t i = 0; i < RP_MAX_CLASSES && classes[i].size != 0; i++) {
+        if (classes[i].size == rounded)
+            c = &classes[i];
+    }
+    if (c != NULL) {
+        rp_free *f = p;
+        f->next = c->free;
+        c->free = f;
+    }
+    g_mutex_unlock(&lock);
+    if (c == NULL)
+        free(p); /* came from calloc: more sizes than classes */
+}
+
+#endif
