@@ -20,6 +20,11 @@
 
 #ifdef RP_HUGEPOOL_PLAIN
 
+int rp_hugepool_active(void)
+{
+    return 0;
+}
+
 void *rp_hugepool_alloc(size_t size)
 {
     return calloc(1, size);
@@ -51,6 +56,11 @@ typedef struct rp_class {
 
 static GMutex lock;
 static rp_class classes[RP_MAX_CLASSES];
+
+int rp_hugepool_active(void)
+{
+    return 1;
+}
 
 static rp_class *class_of(size_t size)
 {

@@ -33,4 +33,7 @@ void rp_hugepool_free(void *p, size_t size);
 
 #define RP_HUGEPOOL_MAX (64 * 1024)
 
+/* Whether objects come from the pool (false under AddressSanitizer). */
+int rp_hugepool_active(void);
+
 #endif
