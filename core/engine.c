@@ -40,14 +40,12 @@
  */
 #define RP_PROBATION_HOLD 4
 typedef struct rp_probation {
-    bool used;
     rp_key key;
     rtpproc_seq_state seq;
-    rtpproc_time_ns last;             /* arrival of its latest packet */
-    struct rp_probation *prev, *next; /* in use: least recently active first;
-                                         free: the free list (next only) */
-    unsigned n;                       /* packets held, oldest first */
-    rp_pkt pkt[RP_PROBATION_HOLD];    /* payloads in buf[] */
+    rtpproc_time_ns last;          /* arrival of its latest packet */
+    rp_link link;                  /* in use: in pb_lru; free: the free list (next only) */
+    unsigned n;                    /* packets held, oldest first */
+    rp_pkt pkt[RP_PROBATION_HOLD]; /* payloads in buf[] */
     uint8_t *buf[RP_PROBATION_HOLD];
     size_t cap[RP_PROBATION_HOLD];
 } rp_probation;
@@ -58,11 +56,11 @@ struct rtpproc_engine {
     rp_keytab streams;   /* rp_stream* by their key; the engine owns the streams */
     rp_keytab probation; /* rp_probation* by their key, slots of pool */
     rp_probation *pool;
-    unsigned pool_touched;           /* slots ever handed out: pool[0..pool_touched) */
-    rp_probation *pb_head, *pb_tail; /* slots in use, least recently active first */
-    rp_probation *pb_free;           /* released slots, their buffers kept */
-    unsigned pb_used;                /* slots in use */
-    rp_stream *lru_head, *lru_tail;
+    unsigned pool_touched; /* slots ever handed out: pool[0..pool_touched) */
+    rp_list pb_lru;        /* slots in use, least recently active first */
+    rp_link *pb_free;      /* released slots, their buffers kept */
+    unsigned pb_used;      /* slots in use */
+    rp_list lru;           /* open streams, least recently active first */
     unsigned next_index;
     rtpproc_engine_counters counters;
     GArray *summaries;     /* rtpproc_stream_summary */
@@ -107,6 +105,16 @@ static void make_key(rp_key *k, const rtpproc_flow *f, uint32_t ssrc)
     k->flow.sport = f->sport;
     k->flow.dport = f->dport;
     k->ssrc = ssrc;
+}
+
+static rp_stream *oldest_stream(const rtpproc_engine *e)
+{
+    return e->lru.head ? RP_CONTAINER(e->lru.head, rp_stream, lru) : NULL;
+}
+
+static rp_probation *oldest_probation(const rtpproc_engine *e)
+{
+    return e->pb_lru.head ? RP_CONTAINER(e->pb_lru.head, rp_probation, link) : NULL;
 }
 
 rtpproc_engine *rtpproc_engine_new(const rtpproc_engine_config *cfg)
@@ -159,8 +167,8 @@ void rtpproc_engine_free(rtpproc_engine *e)
     rp_shards_free(e->shards);
     /* Streams still open were not finished: their sinks are closed here so
      * no file is left with a stale header. */
-    for (rp_stream *s = e->lru_head, *next; s != NULL; s = next) {
-        next = s->lru_next;
+    for (rp_stream *s; (s = oldest_stream(e)) != NULL;) {
+        rp_list_unlink(&e->lru, &s->lru);
         rp_playout_close(&e->sh, s);
         free_stream(s);
     }
@@ -179,30 +187,6 @@ void rtpproc_engine_free(rtpproc_engine *e)
     rp_joins_free(e->sh.joins);
     free(e->sh.pcm);
     free(e);
-}
-
-static void lru_unlink(rtpproc_engine *e, rp_stream *s)
-{
-    if (s->lru_prev)
-        s->lru_prev->lru_next = s->lru_next;
-    else
-        e->lru_head = s->lru_next;
-    if (s->lru_next)
-        s->lru_next->lru_prev = s->lru_prev;
-    else
-        e->lru_tail = s->lru_prev;
-    s->lru_prev = s->lru_next = NULL;
-}
-
-static void lru_append(rtpproc_engine *e, rp_stream *s)
-{
-    s->lru_prev = e->lru_tail;
-    s->lru_next = NULL;
-    if (e->lru_tail)
-        e->lru_tail->lru_next = s;
-    else
-        e->lru_head = s;
-    e->lru_tail = s;
 }
 
 static void summarise(rtpproc_engine *e, const rp_stream *s)
@@ -301,57 +285,34 @@ static int close_stream(rtpproc_engine *e, rp_stream *s)
 {
     int rc = rp_playout_close(&e->sh, s);
     summarise(e, s);
-    lru_unlink(e, s);
+    rp_list_unlink(&e->lru, &s->lru);
     rp_keytab_remove(&e->streams, &s->key, rp_key_hash(&s->key));
     free_stream(s);
     return rc;
-}
-
-static void pb_unlink(rtpproc_engine *e, rp_probation *pb)
-{
-    if (pb->prev)
-        pb->prev->next = pb->next;
-    else
-        e->pb_head = pb->next;
-    if (pb->next)
-        pb->next->prev = pb->prev;
-    else
-        e->pb_tail = pb->prev;
-    pb->prev = pb->next = NULL;
-}
-
-static void pb_append(rtpproc_engine *e, rp_probation *pb)
-{
-    pb->prev = e->pb_tail;
-    pb->next = NULL;
-    if (e->pb_tail)
-        e->pb_tail->next = pb;
-    else
-        e->pb_head = pb;
-    e->pb_tail = pb;
 }
 
 /* Gives a slot in use back to the free list (its buffers stay with it). */
 static void probation_release(rtpproc_engine *e, rp_probation *pb)
 {
     rp_keytab_remove(&e->probation, &pb->key, rp_key_hash(&pb->key));
-    pb_unlink(e, pb);
-    pb->used = false;
+    rp_list_unlink(&e->pb_lru, &pb->link);
     pb->n = 0;
     e->pb_used--;
-    pb->next = e->pb_free;
-    e->pb_free = pb;
+    pb->link.next = e->pb_free;
+    e->pb_free = &pb->link;
 }
 
 static int expire(rtpproc_engine *e, rtpproc_time_ns now)
 {
-    while (e->pb_head != NULL && now - e->pb_head->last > e->cfg.idle_timeout) {
-        probation_release(e, e->pb_head);
+    rp_probation *pb;
+    while ((pb = oldest_probation(e)) != NULL && now - pb->last > e->cfg.idle_timeout) {
+        probation_release(e, pb);
         e->counters.probation_expired++;
     }
     int rc = 0;
-    while (e->lru_head != NULL && now - e->lru_head->last_arrival > e->cfg.idle_timeout) {
-        int r = close_stream(e, e->lru_head);
+    rp_stream *s;
+    while ((s = oldest_stream(e)) != NULL && now - s->last_arrival > e->cfg.idle_timeout) {
+        int r = close_stream(e, s);
         if (r < 0 && rc == 0)
             rc = r;
     }
@@ -408,7 +369,7 @@ static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, uint32_t hash,
     s->jit_pt = RP_NO_PT;
     s->seq = pb->seq;
     rtpproc_jitter_init(&s->jit);
-    lru_append(e, s);
+    rp_list_append(&e->lru, &s->lru);
     e->counters.streams++;
     return s;
 }
@@ -416,14 +377,14 @@ static rp_stream *new_stream(rtpproc_engine *e, const rp_key *k, uint32_t hash,
 static rp_probation *probation_slot(rtpproc_engine *e)
 {
     if (e->pb_free == NULL && e->pool_touched < e->cfg.max_probation) {
-        e->pb_free = &e->pool[e->pool_touched++];
+        e->pb_free = &e->pool[e->pool_touched++].link;
     } else if (e->pb_free == NULL) {
-        probation_release(e, e->pb_head);
+        probation_release(e, oldest_probation(e));
         e->counters.probation_evicted++;
     }
-    rp_probation *pb = e->pb_free;
-    e->pb_free = pb->next;
-    pb->next = NULL;
+    rp_probation *pb = RP_CONTAINER(e->pb_free, rp_probation, link);
+    e->pb_free = pb->link.next;
+    pb->link.next = NULL;
     if (++e->pb_used > e->counters.probation_peak)
         e->counters.probation_peak = e->pb_used;
     return pb;
@@ -468,23 +429,22 @@ static int probation_packet(rtpproc_engine *e, const rp_key *k, uint32_t hash, c
     rp_probation *pb = rp_keytab_find(&e->probation, k, hash);
     if (pb == NULL) {
         pb = probation_slot(e);
-        pb->used = true;
         pb->key = *k;
         pb->n = 0;
         pb->last = p->arrival;
         rtpproc_seq_init(&pb->seq, p->seq);
         rtpproc_seq_update(&pb->seq, p->seq);
         if (rp_keytab_insert(&e->probation, pb, hash) != RTPPROC_OK) {
-            pb_append(e, pb);
+            rp_list_append(&e->pb_lru, &pb->link);
             probation_release(e, pb);
             return RTPPROC_ENOMEM;
         }
-        pb_append(e, pb);
+        rp_list_append(&e->pb_lru, &pb->link);
         return probation_keep(e, pb, p);
     }
     pb->last = p->arrival;
-    pb_unlink(e, pb);
-    pb_append(e, pb);
+    rp_list_unlink(&e->pb_lru, &pb->link);
+    rp_list_append(&e->pb_lru, &pb->link);
     if (!rtpproc_seq_update(&pb->seq, p->seq))
         return probation_keep(e, pb, p); /* not sequential yet: keep waiting */
 
@@ -626,8 +586,8 @@ int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_
     uint32_t hash = rp_key_hash(&k); /* for the stream and, on a miss, probation */
     rp_stream *s = rp_keytab_find(&e->streams, &k, hash);
     if (s != NULL) {
-        lru_unlink(e, s);
-        lru_append(e, s);
+        rp_list_unlink(&e->lru, &s->lru);
+        rp_list_append(&e->lru, &s->lru);
         rc = stream_packet(e, s, &p, true);
     } else {
         rc = probation_packet(e, &k, hash, &p);
@@ -652,7 +612,8 @@ int rtpproc_engine_flush(rtpproc_engine *e)
     if (e->shards != NULL)
         return rp_shards_flush(e->shards);
     int rc = 0;
-    for (rp_stream *s = e->lru_head; s != NULL; s = s->lru_next) {
+    for (rp_link *l = e->lru.head; l != NULL; l = l->next) {
+        rp_stream *s = RP_CONTAINER(l, rp_stream, lru);
         int r = rp_playout_flush(&e->sh, s);
         if (r < 0 && rc == 0)
             rc = r;
@@ -665,8 +626,8 @@ int rtpproc_engine_finish(rtpproc_engine *e)
     if (e->shards != NULL)
         return rp_shards_finish(e->shards);
     int rc = 0;
-    while (e->lru_head != NULL) {
-        int r = close_stream(e, e->lru_head);
+    for (rp_stream *s; (s = oldest_stream(e)) != NULL;) {
+        int r = close_stream(e, s);
         if (r < 0 && rc == 0)
             rc = r;
     }

@@ -5,8 +5,8 @@
  * and reach the file a buffer at a time. PCM files buffer int16 frames
  * (sf_writef_short); G.711 files buffer the encoded bytes and write them
  * with sf_write_raw, so bytes from the wire are stored untouched and PCM
- * written into such a file is encoded with spandsp, the same tables the
- * decoder uses.
+ * written into such a file is encoded with spandsp's G.711 encoder, by
+ * the table codec_g711.c builds from it (rp_g711_encoder).
  */
 #include "rtpproc/recorder.h"
 
@@ -21,11 +21,8 @@
 #include <glib.h>
 #include <sndfile.h>
 
+#include "g711.h"
 #include "hugepool.h"
-
-#include <spandsp/telephony.h>
-#include <spandsp/bit_operations.h>
-#include <spandsp/g711.h>
 
 typedef struct recorder {
     rtpproc_sink base;
@@ -33,7 +30,7 @@ typedef struct recorder {
     int fd;                /* ours: libsndfile is told not to close it */
     bool native;           /* G.711 bytes, written raw */
     uint8_t silence;       /* silence byte of the native encoding */
-    const uint8_t *encode; /* native files: alaw_of or ulaw_of */
+    const uint8_t *encode; /* native files: rp_g711_encoder()'s table */
     size_t used;           /* frames waiting in buf */
     int16_t *pcm;          /* PCM files: RTPPROC_RECORDER_BUFFER_FRAMES * channels */
     uint8_t *raw;          /* native files: same size in bytes */
@@ -74,28 +71,6 @@ static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(errbuf, errlen, fmt, ap);
     va_end(ap);
-}
-
-/*
- * PCM written into a G.711 file (a PCMU stream recorded with --encoding
- * alaw, any other codec with --encoding alaw/ulaw) is encoded through a
- * table of spandsp's linear_to_alaw()/linear_to_ulaw() for every 16-bit
- * value, built once: the same bytes as calling them per sample, which cost
- * a quarter of such a run.
- */
-static uint8_t alaw_of[65536];
-static uint8_t ulaw_of[65536];
-static gsize encode_tables_ready;
-
-static void init_encode_tables(void)
-{
-    if (g_once_init_enter(&encode_tables_ready)) {
-        for (unsigned i = 0; i < 65536; i++) {
-            alaw_of[i] = linear_to_alaw((int16_t)(uint16_t)i);
-            ulaw_of[i] = linear_to_ulaw((int16_t)(uint16_t)i);
-        }
-        g_once_init_leave(&encode_tables_ready, 1);
-    }
 }
 
 static uint8_t encode(const recorder *r, int16_t v)
@@ -314,8 +289,7 @@ rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
     r->fd = -1;
     r->native = fmt->encoding != RTPPROC_NATIVE_NONE;
     if (r->native) {
-        init_encode_tables();
-        r->encode = fmt->encoding == RTPPROC_NATIVE_ALAW ? alaw_of : ulaw_of;
+        r->encode = rp_g711_encoder(fmt->encoding);
         r->raw = rp_hugepool_alloc(buffer_bytes(r));
         r->silence = encode(r, 0);
     } else {

@@ -12,6 +12,7 @@
 #include "rtpproc/sink.h"
 #include "rtpproc/stats.h"
 
+#include "list.h"
 #include "ptlearn.h"
 
 #define RP_NO_PT 256u /* no payload type (PTs are 0..127) */
@@ -61,8 +62,8 @@ typedef struct rp_engine_shared rp_engine_shared;
 typedef struct rp_stream {
     rp_key key;
     unsigned index;
-    uint64_t validated_at;                 /* datagram number that validated it */
-    struct rp_stream *lru_prev, *lru_next; /* by last activity, oldest first */
+    uint64_t validated_at; /* datagram number that validated it */
+    rp_link lru;           /* in the engine's streams by last activity */
 
     /* statistics, fed in arrival order */
     rtpproc_time_ns first_arrival, last_arrival;

@@ -160,8 +160,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
     if (c->failed)
         return;
     c->in->frames++;
-    rtpproc_time_ns ts = (rtpproc_time_ns)h->ts.tv_sec * RTPPROC_NS_PER_SEC +
-                         (rtpproc_time_ns)h->ts.tv_usec * c->in->ts_mult;
+    rtpproc_time_ns ts = rp_input_ts(c->in, h);
     rtpproc_engine_set_epoch(c->e, ts);
     if (rtpproc_decode_frame(c->d, c->in->linktype, ts, data, h->caplen, h->len, &dg) !=
         RTPPROC_PARSE_OK)

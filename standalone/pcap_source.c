@@ -120,8 +120,7 @@ static int direct_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8
                 in->frames++;
                 *hdr = &in->hdr;
                 *data = rec + RP_PCAP_REC_HDR;
-                *ts = (rtpproc_time_ns)in->hdr.ts.tv_sec * RTPPROC_NS_PER_SEC +
-                      (rtpproc_time_ns)in->hdr.ts.tv_usec * in->ts_mult;
+                *ts = rp_input_ts(in, &in->hdr);
                 return RP_READ_FRAME;
             }
         }
@@ -242,9 +241,7 @@ int rp_input_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **
         in->frames++;
         *hdr = h;
         *data = d;
-        /* With PCAP_TSTAMP_PRECISION_NANO, tv_usec holds nanoseconds. */
-        *ts = (rtpproc_time_ns)h->ts.tv_sec * RTPPROC_NS_PER_SEC +
-              (rtpproc_time_ns)h->ts.tv_usec * in->ts_mult;
+        *ts = rp_input_ts(in, h);
         return RP_READ_FRAME;
     }
     if (rc == PCAP_ERROR_BREAK || rc == 0)

@@ -63,6 +63,14 @@ typedef struct rp_input {
     struct pcap_pkthdr hdr; /* the record handed out last */
 } rp_input;
 
+/* Capture time of a record of `in` in ns (tv_usec holds nanoseconds when
+ * the handle has nanosecond precision, ts_mult 1). */
+static inline rtpproc_time_ns rp_input_ts(const rp_input *in, const struct pcap_pkthdr *h)
+{
+    return (rtpproc_time_ns)h->ts.tv_sec * RTPPROC_NS_PER_SEC +
+           (rtpproc_time_ns)h->ts.tv_usec * in->ts_mult;
+}
+
 /* Sets up `in` for `path` (kept by pointer); does not open it. */
 void rp_input_init(rp_input *in, const char *path);
 
