@@ -371,6 +371,7 @@ static const opt_def opt_table[] = {
     VALUE("json", set_json),
     FLAG("force", force),
     FLAG("no-audio", no_audio),
+    FLAG("sync-writes", sync_writes),
     VALUE("timing", set_timing),
     VALUE("reorder", set_reorder),
     FLAG("plc", engine.plc),

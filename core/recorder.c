@@ -23,6 +23,11 @@
 
 #include "g711.h"
 #include "hugepool.h"
+#include "writer.h"
+
+/* Bytes of full buffers queued on the writer thread at most: 128 PCM
+ * buffers, a few ms of the kernel's copying. */
+#define RP_RECORDER_QUEUE_BYTES (1024 * 1024)
 
 typedef struct recorder {
     rtpproc_sink base;
@@ -32,9 +37,18 @@ typedef struct recorder {
     uint8_t silence;       /* silence byte of the native encoding */
     const uint8_t *encode; /* native files: rp_g711_encoder()'s table */
     size_t used;           /* frames waiting in buf */
+    size_t limit;          /* frames at which buf is written: the buffer's size, but
+                            * less the first time in factories' recorders (stagger) */
     int16_t *pcm;          /* PCM files: RTPPROC_RECORDER_BUFFER_FRAMES * channels */
     uint8_t *raw;          /* native files: same size in bytes */
-    int error;             /* first write error; later writes fail with it */
+    /*
+     * First write error; later writes fail with it. Set by the writer
+     * thread's jobs too, hence read and set with atomics.
+     */
+    int error;
+    rp_writer *writer; /* the factory's, or NULL: writes in the caller's thread */
+    unsigned pending;  /* jobs on the writer (its lock guards it); sf is the
+                        * writer's while non-zero */
 } recorder;
 
 /* Bytes of the recorder's buffer (raw or pcm). */
@@ -57,7 +71,9 @@ static void free_recorder(recorder *r)
 struct rtpproc_recorder_factory {
     char *dir;
     bool force;
-    GHashTable *used; /* file names handed out in this run (owned keys, no values) */
+    rp_writer *writer; /* NULL: recorders write in their own thread */
+    uint32_t opened;   /* recordings opened: staggers their first write */
+    GHashTable *used;  /* file names handed out in this run (owned keys, no values) */
 };
 
 static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -78,29 +94,76 @@ static uint8_t encode(const recorder *r, int16_t v)
     return r->encode[(uint16_t)v];
 }
 
-/* Hands the buffered frames to libsndfile. */
+static int get_error(const recorder *r)
+{
+    return __atomic_load_n(&r->error, __ATOMIC_ACQUIRE);
+}
+
+static void set_error(recorder *r, int error)
+{
+    int ok = RTPPROC_OK;
+    __atomic_compare_exchange_n(&r->error, &ok, error, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+/* Writes `len` bytes of buffered frames (raw or PCM) through libsndfile. */
+static void write_now(void *ctx, const void *buf, size_t len)
+{
+    recorder *r = ctx;
+
+    if (get_error(r) != RTPPROC_OK)
+        return;
+    if (r->native) {
+        if (sf_write_raw(r->sf, buf, (sf_count_t)len) != (sf_count_t)len)
+            set_error(r, RTPPROC_EIO);
+    } else {
+        sf_count_t frames = (sf_count_t)(len / (sizeof(int16_t) * r->base.fmt.channels));
+        if (sf_writef_short(r->sf, buf, frames) != frames)
+            set_error(r, RTPPROC_EIO);
+    }
+}
+
+/*
+ * Hands the buffered frames to libsndfile: to the writer thread, which
+ * gives back a spare buffer to fill meanwhile, or, without one, here.
+ * A failed write on the writer thread is seen by the next call.
+ */
 static int write_buffer(recorder *r)
 {
-    if (r->error != RTPPROC_OK)
-        return r->error;
+    void *buf = r->native ? (void *)r->raw : (void *)r->pcm;
+    size_t len = r->used * r->base.fmt.channels * (r->native ? 1 : sizeof(int16_t));
+
+    if (get_error(r) != RTPPROC_OK)
+        return get_error(r);
     if (r->used == 0)
         return RTPPROC_OK;
-    if (r->native) {
-        sf_count_t bytes = (sf_count_t)(r->used * r->base.fmt.channels);
-        if (sf_write_raw(r->sf, r->raw, bytes) != bytes)
-            r->error = RTPPROC_EIO;
-    } else {
-        if (sf_writef_short(r->sf, r->pcm, (sf_count_t)r->used) != (sf_count_t)r->used)
-            r->error = RTPPROC_EIO;
-    }
     r->used = 0;
-    return r->error;
+    if (r->writer != NULL) {
+        void *spare =
+            rp_writer_submit(r->writer, write_now, r, buf, buffer_bytes(r), len, &r->pending);
+        if (spare != NULL) {
+            if (r->native)
+                r->raw = spare;
+            else
+                r->pcm = spare;
+            return get_error(r);
+        }
+        rp_writer_wait(r->writer, &r->pending); /* the file's writes stay in order */
+    }
+    write_now(r, buf, len);
+    return get_error(r);
+}
+
+/* Waits for the writer thread's jobs on this file: then sf is ours. */
+static void sync_writer(recorder *r)
+{
+    if (r->writer != NULL)
+        rp_writer_wait(r->writer, &r->pending);
 }
 
 /* Frames that fit in the buffer now, at most `want`. */
 static size_t room(const recorder *r, uint64_t want)
 {
-    size_t free_frames = RTPPROC_RECORDER_BUFFER_FRAMES - r->used;
+    size_t free_frames = r->limit - r->used;
     return want < free_frames ? (size_t)want : free_frames;
 }
 
@@ -109,8 +172,10 @@ static int commit(recorder *r, size_t take)
 {
     r->used += take;
     r->base.frames += take;
-    if (r->used == RTPPROC_RECORDER_BUFFER_FRAMES)
+    if (r->used == r->limit) {
+        r->limit = RTPPROC_RECORDER_BUFFER_FRAMES;
         return write_buffer(r);
+    }
     return RTPPROC_OK;
 }
 
@@ -119,8 +184,8 @@ static int rec_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t nframes)
     recorder *r = (recorder *)s;
     unsigned ch = s->fmt.channels;
 
-    if (r->error != RTPPROC_OK)
-        return r->error;
+    if (get_error(r) != RTPPROC_OK)
+        return get_error(r);
     while (nframes > 0) {
         size_t take = room(r, nframes);
         size_t n = take * ch;
@@ -134,7 +199,7 @@ static int rec_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t nframes)
         frames += n;
         nframes -= take;
         if (commit(r, take) != RTPPROC_OK)
-            return r->error;
+            return get_error(r);
     }
     return RTPPROC_OK;
 }
@@ -146,15 +211,15 @@ static int rec_write_native(rtpproc_sink *s, const uint8_t *bytes, size_t nframe
 
     if (!r->native)
         return RTPPROC_EINVAL;
-    if (r->error != RTPPROC_OK)
-        return r->error;
+    if (get_error(r) != RTPPROC_OK)
+        return get_error(r);
     while (nframes > 0) {
         size_t take = room(r, nframes);
         memcpy(r->raw + r->used * ch, bytes, take * ch);
         bytes += take * ch;
         nframes -= take;
         if (commit(r, take) != RTPPROC_OK)
-            return r->error;
+            return get_error(r);
     }
     return RTPPROC_OK;
 }
@@ -165,8 +230,8 @@ static int rec_write_silence(rtpproc_sink *s, uint64_t nframes)
     recorder *r = (recorder *)s;
     unsigned ch = s->fmt.channels;
 
-    if (r->error != RTPPROC_OK)
-        return r->error;
+    if (get_error(r) != RTPPROC_OK)
+        return get_error(r);
     while (nframes > 0) {
         size_t take = room(r, nframes);
         if (r->native)
@@ -175,7 +240,7 @@ static int rec_write_silence(rtpproc_sink *s, uint64_t nframes)
             memset(r->pcm + r->used * ch, 0, take * ch * sizeof(int16_t));
         nframes -= take;
         if (commit(r, take) != RTPPROC_OK)
-            return r->error;
+            return get_error(r);
     }
     return RTPPROC_OK;
 }
@@ -184,13 +249,15 @@ static int rec_flush(rtpproc_sink *s)
 {
     recorder *r = (recorder *)s;
 
-    if (write_buffer(r) != RTPPROC_OK)
-        return r->error;
+    write_buffer(r);
+    sync_writer(r);
+    if (get_error(r) != RTPPROC_OK)
+        return get_error(r);
     /* Rewrites the RIFF and data chunk sizes for the frames written so far. */
     sf_command(r->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
     if (sf_error(r->sf) != SF_ERR_NO_ERROR)
-        r->error = RTPPROC_EIO;
-    return r->error;
+        set_error(r, RTPPROC_EIO);
+    return get_error(r);
 }
 
 static int rec_close(rtpproc_sink *s)
@@ -287,6 +354,7 @@ rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
     r->base.ops = &recorder_ops;
     r->base.fmt = *fmt;
     r->fd = -1;
+    r->limit = RTPPROC_RECORDER_BUFFER_FRAMES;
     r->native = fmt->encoding != RTPPROC_NATIVE_NONE;
     if (r->native) {
         r->encode = rp_g711_encoder(fmt->encoding);
@@ -337,10 +405,18 @@ rtpproc_recorder_factory *rtpproc_recorder_factory_new(const char *dir, bool for
     return f;
 }
 
+int rtpproc_recorder_factory_start_writer(rtpproc_recorder_factory *f)
+{
+    if (f->writer == NULL)
+        f->writer = rp_writer_new(RP_RECORDER_QUEUE_BYTES);
+    return f->writer != NULL ? RTPPROC_OK : RTPPROC_ENOMEM;
+}
+
 void rtpproc_recorder_factory_free(rtpproc_recorder_factory *f)
 {
     if (f == NULL)
         return;
+    rp_writer_free(f->writer);
     g_hash_table_destroy(f->used);
     g_free(f->dir);
     g_free(f);
@@ -389,9 +465,22 @@ rtpproc_sink *rtpproc_recorder_open(void *userdata, const rtpproc_sink_info *inf
     char *path = g_strconcat(f->dir, slash ? "" : "/", name, NULL);
     rtpproc_sink *s = rtpproc_recorder_open_path(path, f->force, fmt, status, errbuf, errlen);
     g_free(path);
-    if (s != NULL)
+    if (s != NULL) {
+        recorder *r = (recorder *)s;
+        /*
+         * Streams that start together (a capture begun on a busy link,
+         * calls set up at once) would fill their buffers in the same few
+         * packets every 4096 frames: a burst of one write per stream, too
+         * many to queue, then nothing. A first buffer of between 1/8 and
+         * all of its size, different for each recording (golden-ratio
+         * steps), spreads the writes evenly; the file's bytes are the same.
+         */
+        uint32_t step = (f->opened++ * 2654435769u) >> 20; /* 0..4095 */
+        r->limit = RTPPROC_RECORDER_BUFFER_FRAMES / 8 +
+                   step % (RTPPROC_RECORDER_BUFFER_FRAMES - RTPPROC_RECORDER_BUFFER_FRAMES / 8);
+        r->writer = f->writer;
         g_hash_table_add(f->used, name); /* the table keeps `name` */
-    else
+    } else
         g_free(name);
     return s;
 }

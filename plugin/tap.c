@@ -443,6 +443,9 @@ static void on_init(const char *opt_arg, void *userdata)
         t->factory = rtpproc_recorder_factory_new(t->opts.out_dir, t->opts.force);
         if (t->factory == NULL)
             fatal("out of memory");
+        /* Without the thread (it could not start) the writes happen here. */
+        if (!t->opts.sync_writes)
+            (void)rtpproc_recorder_factory_start_writer(t->factory);
         cfg.sink_open = rtpproc_recorder_open;
         cfg.sink_userdata = t->factory;
         rtpproc_resample_install(&t->resample, t->opts.out_rate, &cfg);

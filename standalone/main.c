@@ -180,6 +180,9 @@ static void usage(FILE *out)
           "  --encoding ENC    sample format of the recordings: pcm16 (default), alaw\n"
           "                    or ulaw (G.711 WAV)\n"
           "  --no-audio        statistics only: no recordings\n"
+          "  --sync-writes     write the recordings in the reading thread (default: a\n"
+          "                    writer thread does the file writes, so reading goes on\n"
+          "                    while the kernel copies; same files either way)\n"
           "  --rate HZ         resample every recording to HZ (8000-192000; libsamplerate,\n"
           "                    sinc medium quality); streams already at HZ are untouched.\n"
           "                    With --encoding alaw/ulaw only 8000 is accepted\n"
@@ -259,6 +262,7 @@ static const struct option long_options[] = {
     {"json", required_argument, NULL, LONG_ONLY},
     {"force", no_argument, NULL, LONG_ONLY},
     {"no-audio", no_argument, NULL, LONG_ONLY},
+    {"sync-writes", no_argument, NULL, LONG_ONLY},
     {"rate", required_argument, NULL, LONG_ONLY},
     {"timing", required_argument, NULL, LONG_ONLY},
     {"reorder", required_argument, NULL, LONG_ONLY},
@@ -672,6 +676,9 @@ static int create_engine(cli *c, run *r)
     r->decoder = rtpproc_decoder_new(NULL);
     if (!c->opts.no_audio) {
         r->factory = rtpproc_recorder_factory_new(c->opts.out_dir, c->opts.force);
+        /* Without the thread (it could not start) the writes happen here. */
+        if (r->factory != NULL && !c->opts.sync_writes)
+            (void)rtpproc_recorder_factory_start_writer(r->factory);
         cfg.sink_open = r->factory != NULL ? rtpproc_recorder_open : NULL;
         cfg.sink_userdata = r->factory;
         rtpproc_resample_install(&r->resample, c->opts.out_rate, &cfg);

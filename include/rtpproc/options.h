@@ -19,6 +19,7 @@ typedef struct rtpproc_options {
     char *json_path;   /* --json / json=: JSON report file, or NULL */
     bool force;        /* --force / force=1: replace existing files */
     bool no_audio;     /* --no-audio: statistics only */
+    bool sync_writes;  /* --sync-writes: no writer thread (rtpproc_recorder_factory_start_writer) */
     uint32_t out_rate; /* --rate / rate=: every recording at this rate, Hz (0: codec's) */
     rtpproc_engine_config engine;
 } rtpproc_options;

@@ -34,6 +34,19 @@ typedef struct rtpproc_recorder_factory rtpproc_recorder_factory;
 RTPPROC_API rtpproc_recorder_factory *rtpproc_recorder_factory_new(const char *dir, bool force);
 RTPPROC_API void rtpproc_recorder_factory_free(rtpproc_recorder_factory *f);
 
+/*
+ * Gives the factory a writer thread: recordings it opens from then on hand
+ * each full buffer to that thread (libsndfile runs there) and go on with a
+ * spare one, so the caller's thread does no file writes between open and
+ * flush/close. Files come out byte-identical; at most 1 MiB of buffers is
+ * queued. A write error is reported by the sink's next write, flush or
+ * close instead of the write that failed. Returns RTPPROC_OK, or
+ * RTPPROC_ENOMEM if the thread cannot be started (the factory then writes
+ * in the caller's thread as before). rtpproc_recorder_factory_free() stops
+ * the thread.
+ */
+RTPPROC_API int rtpproc_recorder_factory_start_writer(rtpproc_recorder_factory *f);
+
 /* An rtpproc_sink_open_fn; `userdata` is the factory. */
 RTPPROC_API rtpproc_sink *rtpproc_recorder_open(void *userdata, const rtpproc_sink_info *info,
                                                 const rtpproc_sink_format *fmt, int *status,

@@ -24,7 +24,8 @@
 # stream, the capture is skipped with its documented reason (KNOWN_DIFF); an
 # undocumented difference fails, and so does a documented one that is gone.
 #
-# Also: two -z rtpproc in one run work independently (a third one with
+# Also: two -z rtpproc in one run work independently (the second writes
+# without the writer thread, sync-writes, and must give the same files; a third one with
 # ssrc= and encoding= gives what the standalone tool gives with --ssrc and
 # --encoding), and SIP_DTMF2.pcap's PT 96, named telephone-event only by its
 # SDP, is recognised as such by the plug-in without any option.
@@ -139,13 +140,13 @@ for cap in "$SYN"/*.pcap*; do
 done
 [ "${RECORDINGS[call-g711]:-0}" -ge 2 ] || fail "call-g711: no recordings compared"
 
-echo "== two -z rtpproc in one run, and a third with ssrc= and encoding=alaw"
+echo "== two -z rtpproc in one run (the second with sync-writes), and a third with ssrc= and encoding=alaw"
 call=$SYN/call-g711.pcap
 pcma=$(jq -r '.streams[] | select(.codec == "PCMA") | .ssrc' "$T/sa/call-g711.json")
 [ -n "$pcma" ] || fail "call-g711: no PCMA stream"
 mkd multi multi/A multi/B multi/C
 run_expect 0 tshark_u -r "$call" -q "${HEUR[@]}" -z "rtpproc,dir=multi/A,json=multi/A.json" \
-    -z "rtpproc,dir=multi/B,json=multi/B.json" \
+    -z "rtpproc,dir=multi/B,json=multi/B.json,sync-writes" \
     -z "rtpproc,dir=multi/C,json=multi/C.json,ssrc=$pcma,encoding=alaw"
 [ ! -s "$RUN_ERR" ] || fail "stderr not empty: $(cat "$RUN_ERR")"
 assert_eq 3 "$(grep -c '^=* RTP Streams =*$' "$RUN_OUT")" "reports printed"

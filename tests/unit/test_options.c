@@ -41,6 +41,7 @@ static void test_options_init_gives_engine_defaults(void)
     CU_ASSERT_PTR_NULL(o.json_path);
     CU_ASSERT_FALSE(o.force);
     CU_ASSERT_FALSE(o.no_audio);
+    CU_ASSERT_FALSE(o.sync_writes); /* the writer thread by default */
     CU_ASSERT_EQUAL(o.engine.idle_timeout, 5 * RTPPROC_NS_PER_SEC);
     CU_ASSERT_EQUAL(o.engine.idle_timeout, cfg.idle_timeout);
     CU_ASSERT_FALSE(o.engine.ssrc_filter_set);
@@ -235,6 +236,9 @@ static void test_options_flags_take_booleans(void)
         o.no_audio = !cases[i].value;
         expect_ok(&o, "no-audio", cases[i].text);
         CU_ASSERT_EQUAL(o.no_audio, cases[i].value);
+        o.sync_writes = !cases[i].value;
+        expect_ok(&o, "sync-writes", cases[i].text);
+        CU_ASSERT_EQUAL(o.sync_writes, cases[i].value);
     }
     o.force = false;
     expect_error(&o, "force", "maybe",
@@ -281,7 +285,7 @@ static void test_options_parse_list_sets_every_item(void)
     CU_ASSERT_EQUAL(rtpproc_options_parse_list(&o,
                                                "dir=out,timeout=3,ssrc=0x10,force,encoding=ulaw,"
                                                "json=r.json,no-audio=1,pt-map=96=L16/16000,"
-                                               "pt-map=97=PCMA",
+                                               "pt-map=97=PCMA,sync-writes",
                                                err, sizeof(err)),
                     RTPPROC_OK);
     CU_ASSERT_STRING_EQUAL(err, "untouched");
@@ -292,6 +296,7 @@ static void test_options_parse_list_sets_every_item(void)
     CU_ASSERT_EQUAL(o.engine.ssrc_filter, 0x10);
     CU_ASSERT_TRUE(o.force);
     CU_ASSERT_TRUE(o.no_audio);
+    CU_ASSERT_TRUE(o.sync_writes);
     CU_ASSERT_EQUAL(o.engine.encoding, RTPPROC_NATIVE_ULAW);
     CU_ASSERT_TRUE(o.engine.ptmap.set[96]);
     CU_ASSERT_EQUAL(o.engine.ptmap.spec[96].clock_rate, 16000);

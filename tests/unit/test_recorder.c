@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -708,6 +709,183 @@ static void test_factory_missing_directory_is_eio(void)
     rtpproc_recorder_factory_free(NULL);
 }
 
+/* ---- factory with a writer thread ---- */
+
+/* Whole file into a malloc'd buffer; NULL if unreadable. */
+static uint8_t *read_all(const char *path, long *len)
+{
+    FILE *fp = fopen(path, "rb");
+    uint8_t *b = NULL;
+
+    if (fp == NULL)
+        return NULL;
+    if (fseek(fp, 0, SEEK_END) == 0 && (*len = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+        (b = malloc((size_t)*len + 1)) != NULL && fread(b, 1, (size_t)*len, fp) != (size_t)*len) {
+        free(b);
+        b = NULL;
+    }
+    fclose(fp);
+    return b;
+}
+
+enum { W_STREAMS = 40, W_ROUNDS = 300 };
+
+/*
+ * Writes the same interleaved traffic -- 40 recordings, PCM and A-law,
+ * packets of 1 to 400 frames, silence runs, a flush halfway -- through a
+ * factory; with `writer` the factory has a writer thread. Sample values
+ * follow (stream, frame index) so that any reordered, lost or repeated
+ * buffer shows. The paths go to names[] (caller frees).
+ */
+static void write_traffic(const char *dir, bool writer, char *names[W_STREAMS],
+                          uint64_t frames[W_STREAMS], unsigned *flush_header_ok)
+{
+    char err[256];
+    int status;
+    rtpproc_sink *s[W_STREAMS];
+    int16_t pcm[400];
+    uint8_t law[400];
+    const uint8_t a[4] = {10, 9, 0, 1}, b[4] = {10, 9, 0, 2};
+
+    mkdir(dir, 0700);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    if (writer)
+        CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
+    for (unsigned i = 0; i < W_STREAMS; i++) {
+        rtpproc_flow flow = make_flow4(a, (uint16_t)(4000 + i), b, 5000);
+        rtpproc_sink_info info = {&flow, 0x1000 + i, 8, "PCMA", 0};
+        rtpproc_sink_format fmt = {8000, 1, i % 4 == 3 ? RTPPROC_NATIVE_ALAW : RTPPROC_NATIVE_NONE};
+        s[i] = rtpproc_recorder_open(f, &info, &fmt, &status, err, sizeof(err));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s[i]);
+        names[i] = strdup(s[i]->path);
+        frames[i] = 0;
+    }
+    uint32_t rnd = 12345;
+    for (unsigned round = 0; round < W_ROUNDS; round++) {
+        for (unsigned i = 0; i < W_STREAMS; i++) {
+            rnd = rnd * 1103515245u + 12345u;
+            size_t n = 1 + (rnd >> 16) % 400;
+            int rc;
+            if ((rnd >> 8) % 29 == 0) {
+                rc = s[i]->ops->write_silence(s[i], n);
+            } else if (s[i]->fmt.encoding == RTPPROC_NATIVE_ALAW && (rnd >> 4) % 2 == 0) {
+                for (size_t k = 0; k < n; k++)
+                    law[k] = (uint8_t)((frames[i] + k) * 31 + i);
+                rc = s[i]->ops->write_native(s[i], law, n);
+            } else {
+                for (size_t k = 0; k < n; k++)
+                    pcm[k] = (int16_t)((frames[i] + k) * 37 + i * 1000);
+                rc = s[i]->ops->write_pcm(s[i], pcm, n);
+            }
+            CU_ASSERT_EQUAL(rc, RTPPROC_OK);
+            frames[i] += n;
+        }
+        if (round == W_ROUNDS / 2) {
+            /* After a flush the header is right although writes were queued. */
+            for (unsigned i = 0; i < W_STREAMS; i++) {
+                uint32_t riff, data;
+                long size;
+                unsigned width = s[i]->fmt.encoding == RTPPROC_NATIVE_NONE ? 2 : 1;
+                CU_ASSERT_EQUAL(s[i]->ops->flush(s[i]), RTPPROC_OK);
+                *flush_header_ok += wav_header_sizes(names[i], &riff, &data, &size) &&
+                                    data == frames[i] * width && riff == (uint32_t)size - 8;
+            }
+        }
+    }
+    for (unsigned i = 0; i < W_STREAMS; i++)
+        CU_ASSERT_EQUAL(s[i]->ops->close(s[i]), RTPPROC_OK);
+    rtpproc_recorder_factory_free(f);
+}
+
+/* A factory with a writer thread writes the same bytes as one without. */
+static void test_factory_writer_thread_same_files(void)
+{
+    char dir_sync[128], dir_thread[128];
+    char *sync_names[W_STREAMS], *thread_names[W_STREAMS];
+    uint64_t sync_frames[W_STREAMS], thread_frames[W_STREAMS];
+    unsigned sync_flush_ok = 0, thread_flush_ok = 0, same = 0, right_length = 0;
+
+    write_traffic(tmp_path(dir_sync, sizeof(dir_sync), "w-sync"), false, sync_names, sync_frames,
+                  &sync_flush_ok);
+    write_traffic(tmp_path(dir_thread, sizeof(dir_thread), "w-thread"), true, thread_names,
+                  thread_frames, &thread_flush_ok);
+    for (unsigned i = 0; i < W_STREAMS; i++) {
+        long la = -1, lb = -2;
+        uint8_t *fa = read_all(sync_names[i], &la);
+        uint8_t *fb = read_all(thread_names[i], &lb);
+        unsigned width = i % 4 == 3 ? 1 : 2;
+        uint32_t riff, data;
+        long size;
+        same += fa != NULL && fb != NULL && la == lb && memcmp(fa, fb, (size_t)la) == 0;
+        right_length += wav_header_sizes(thread_names[i], &riff, &data, &size) &&
+                        data == thread_frames[i] * width && riff == (uint32_t)size - 8 &&
+                        thread_frames[i] == sync_frames[i];
+        free(fa);
+        free(fb);
+        free(sync_names[i]);
+        free(thread_names[i]);
+    }
+    CU_ASSERT_EQUAL(same, W_STREAMS);
+    CU_ASSERT_EQUAL(right_length, W_STREAMS);
+    CU_ASSERT_EQUAL(sync_flush_ok, W_STREAMS);
+    CU_ASSERT_EQUAL(thread_flush_ok, W_STREAMS);
+}
+
+/*
+ * A write that fails on the writer thread (file size limit) is reported by
+ * a later write, by flush and by close; nothing crashes, the sink is freed.
+ */
+static void test_factory_writer_thread_write_error(void)
+{
+    char dir[128];
+    char err[256];
+    int status;
+    struct rlimit old, lim;
+    enum { FRAMES = 3 * RTPPROC_RECORDER_BUFFER_FRAMES };
+    const uint8_t a[4] = {10, 8, 0, 1}, b[4] = {10, 8, 0, 2};
+    rtpproc_flow flow = make_flow4(a, 4000, b, 5000);
+    rtpproc_sink_info info = {&flow, 0x77, 0, "PCMU", 0};
+
+    int16_t *pcm = calloc(FRAMES, sizeof(int16_t));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pcm);
+    mkdir(tmp_path(dir, sizeof(dir), "w-full"), 0700);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
+    rtpproc_sink *s = rtpproc_recorder_open(f, &info, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 12000; /* the header and one buffer fit, two do not */
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    /*
+     * More than the writer's wake-up share of buffers, so that it runs
+     * without a flush; then small writes until the failure, which happened
+     * on the other thread, comes back (at most 5 s).
+     */
+    int rc_write = RTPPROC_OK;
+    for (unsigned i = 0; i < 16 && rc_write == RTPPROC_OK; i++)
+        rc_write = s->ops->write_pcm(s, pcm, FRAMES);
+    for (unsigned i = 0; i < 5000 && rc_write == RTPPROC_OK; i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        rc_write = s->ops->write_pcm(s, pcm, 1);
+    }
+    int rc_flush = s->ops->flush(s);
+    int rc_close = s->ops->close(s);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, old_handler);
+    free(pcm);
+    rtpproc_recorder_factory_free(f);
+
+    CU_ASSERT_EQUAL(rc_write, RTPPROC_EIO);
+    CU_ASSERT_EQUAL(rc_flush, RTPPROC_EIO);
+    CU_ASSERT_EQUAL(rc_close, RTPPROC_EIO);
+}
+
 /* ---- memory sink ---- */
 
 static void test_memsink_pcm_keeps_frames_and_silence(void)
@@ -835,6 +1013,8 @@ CU_pSuite rtpproc_test_recorder_suite(void)
         {"factory_ipv6_name_replaces_colons", test_factory_ipv6_name_replaces_colons},
         {"factory_existing_file_and_force", test_factory_existing_file_and_force},
         {"factory_missing_directory_is_eio", test_factory_missing_directory_is_eio},
+        {"factory_writer_thread_same_files", test_factory_writer_thread_same_files},
+        {"factory_writer_thread_write_error", test_factory_writer_thread_write_error},
         {"memsink_pcm_keeps_frames_and_silence", test_memsink_pcm_keeps_frames_and_silence},
         {"memsink_grows_past_initial_capacity", test_memsink_grows_past_initial_capacity},
         {"memsink_native_alaw", test_memsink_native_alaw},

@@ -1,0 +1,64 @@
+/*
+ * rtpproc - a background thread for the recorders' writes.
+ *
+ * Writing the recordings is about half of an extraction's time, almost
+ * all of it in the kernel (copying into the page cache, allocating and
+ * clearing its pages), and on a live probe a write that blocks on a slow
+ * disk must not stall the capture loop. A recorder whose buffer is full
+ * queues it here and goes on filling a spare buffer of the same size; the
+ * writer thread runs the queued jobs in order.
+ *
+ * Ordering: jobs run one at a time in submission order, so one file's
+ * writes reach it in the order they were made. A submitter counts its
+ * queued jobs in a counter of its own (`pending`), which the writer
+ * decrements under its lock when a job has run; rp_writer_wait() returns
+ * once that counter is zero, and only then may the submitter touch what
+ * its jobs use (the SNDFILE, for a header update or close).
+ *
+ * Memory: at most `max_bytes` of buffers are queued at once (submit waits
+ * for the writer beyond that); buffers that come back are kept, per size,
+ * as spares for later submissions, so the buffers the writer holds never
+ * exceed `max_bytes` plus one buffer per size. No allocation per job once
+ * those exist.
+ *
+ * Thread-safety: any number of threads may submit (the --threads workers
+ * share one writer); a given `pending` counter belongs to one submitting
+ * thread at a time.
+ */
+#ifndef RP_WRITER_H
+#define RP_WRITER_H
+
+#include <stddef.h>
+
+typedef struct rp_writer rp_writer;
+
+/*
+ * A job: writes `len` bytes of `buf` for `ctx`. Runs on the writer thread;
+ * it reports a failure through `ctx` (the recorder keeps its first error).
+ */
+typedef void (*rp_write_fn)(void *ctx, const void *buf, size_t len);
+
+/* Starts the writer thread. NULL if the thread or memory cannot be had. */
+rp_writer *rp_writer_new(size_t max_bytes);
+
+/* Runs every queued job, stops the thread and frees the spares. NULL is
+ * ignored. */
+void rp_writer_free(rp_writer *w);
+
+/*
+ * Queues fn(ctx, buf, len) and returns a spare buffer of `size` bytes
+ * (from rp_hugepool_alloc(size), contents undefined) for the caller to use
+ * in place of `buf`, which the writer now owns until it hands it out again
+ * as a spare. `len` <= `size`. Increments *pending. Waits while
+ * `max_bytes` are already queued.
+ *
+ * Returns NULL, queueing nothing, if no spare buffer can be allocated:
+ * the caller then waits for its jobs (rp_writer_wait) and writes itself.
+ */
+void *rp_writer_submit(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
+                       unsigned *pending);
+
+/* Returns once *pending is zero: every job submitted with it has run. */
+void rp_writer_wait(rp_writer *w, const unsigned *pending);
+
+#endif
