@@ -57,6 +57,15 @@ static void job(void *ctx, const void *buf, size_t len)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* One more job queued (submitters and the writer thread count under the lock). */
+static unsigned in_flight_inc(void)
+{
+    pthread_mutex_lock(&in_flight_mu);
+    unsigned n = ++in_flight_all;
+    pthread_mutex_unlock(&in_flight_mu);
+    return n;
+}
+
 static void fill(uint8_t *b, uint32_t seq, size_t len)
 {
     memcpy(b, &seq, sizeof(seq));
@@ -81,11 +90,8 @@ static void *submit_many(void *arg)
     for (uint32_t seq = 1; seq <= s->jobs; seq++) {
         size_t len = 64 + (seq * 97u) % (SIZE - 64); /* varying fill */
         fill(buf, seq, len);
-        pthread_mutex_lock(&in_flight_mu);
-        in_flight_all++;
-        if (in_flight_all * SIZE > MAX_BYTES + SIZE * 8u) /* 8 submitters may overshoot by one */
+        if (in_flight_inc() * SIZE > MAX_BYTES + SIZE * 8u) /* 8 submitters may overshoot by one */
             s->queued_over++;
-        pthread_mutex_unlock(&in_flight_mu);
         uint8_t *spare = rp_writer_submit(s->w, job, &s->log, buf, SIZE, len, &s->pending);
         if (spare == NULL)
             return NULL;
@@ -170,7 +176,7 @@ static void test_writer_free_runs_queued_jobs(void)
     in_flight_all = 0;
     for (uint32_t seq = 1; seq <= 10; seq++) {
         fill(buf, seq, SIZE);
-        in_flight_all++;
+        in_flight_inc();
         buf = rp_writer_submit(w, job, &l, buf, SIZE, SIZE, &pending);
         CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     }
@@ -200,7 +206,7 @@ static void test_writer_job_larger_than_queue(void)
     in_flight_all = 0;
     for (uint32_t seq = 1; seq <= 3; seq++) {
         fill(buf, seq, BIG);
-        in_flight_all++;
+        in_flight_inc();
         uint8_t *spare = rp_writer_submit(w, job, &l, buf, BIG, BIG, &pending);
         CU_ASSERT_PTR_NOT_NULL_FATAL(spare);
         buf = spare; /* the submitted one is the writer's now */
