@@ -54,6 +54,7 @@ function label(t) {
     if (t == "rtpproc_pcm16") return "rtpproc (PCM16 WAV)"
     if (t == "rtpproc_alaw") return "rtpproc --encoding alaw"
     if (t == "rtpproc_threads2") return "rtpproc --threads 2"
+    if (t == "rtpproc_sync") return "rtpproc --sync-writes (no writer thread)"
     if (t == "floor_read") return "floor: pcap_next_ex loop"
     if (t == "floor_dd") return "floor: dd of the same bytes"
     if (t == "floor_sum") return "**floor: read + write**"
@@ -109,11 +110,11 @@ END {
     print ""
     print "| capture | tool | wall s, median (min-max) | CPU s | packets/s | MB/s | peak RSS MiB | output MB |"
     print "| --- | --- | --- | --- | --- | --- | --- | --- |"
-    split("rtpproc_pcm16 rtpproc_alaw rtpproc_threads2 floor_read floor_dd floor_sum tshark_streams tshark_plugin tshark_fields", tord, " ")
+    ntord = split("rtpproc_pcm16 rtpproc_alaw rtpproc_sync rtpproc_threads2 floor_read floor_dd floor_sum tshark_streams tshark_plugin tshark_fields", tord, " ")
     for (i = 1; i <= ncase; i++) {
         c = order[i]
         cap = sprintf("%s, %.0f MB%s", capname(c), capb[c] / 1e6, (c in wrong) ? " **(output wrong, see the check)**" : "")
-        for (j = 1; j <= 9; j++) {
+        for (j = 1; j <= ntord; j++) {
             t = tord[j]
             if (!stat(c, t)) continue
             o = (t ~ /^(rtpproc|floor_dd|floor_sum|tshark_plugin)/) ? sprintf("%.0f", OUT / 1e6) : ""
@@ -127,14 +128,14 @@ END {
     print ""
     print "## Ratios (median wall times; CPU times in brackets)"
     print ""
-    print "| capture | rtpproc / floor | rtpproc alaw / floor | tshark rtp,streams / rtpproc | tshark -T fields / rtpproc | plug-in over tshark rtp,streams | --threads 2 speed-up |"
-    print "| --- | --- | --- | --- | --- | --- | --- |"
+    print "| capture | rtpproc / floor | rtpproc alaw / floor | tshark rtp,streams / rtpproc | tshark -T fields / rtpproc | plug-in over tshark rtp,streams | --threads 2 speed-up | writer thread speed-up (--sync-writes / default) |"
+    print "| --- | --- | --- | --- | --- | --- | --- | --- |"
     worst_floor = 0; min_tshark = -1; have_plug = 0; fields_ratio = -1
     for (i = 1; i <= ncase; i++) {
         c = order[i]
         if (!stat(c, "rtpproc_pcm16")) continue
         rw = W; rc = CPU
-        f = "-"; fa = "-"; ts = "-"; tf = "-"; pl = "-"; th = "-"
+        f = "-"; fa = "-"; ts = "-"; tf = "-"; pl = "-"; th = "-"; sw = "-"
         ok = !(c in wrong)
         if (stat(c, "floor_sum")) {
             fwm = W; fcm = CPU
@@ -157,8 +158,9 @@ END {
             if (ok) { fields_ratio = ratio(W, rw); fields_c = c }
         }
         if (stat(c, "rtpproc_threads2")) th = sprintf("%.2f", ratio(rw, W))
-        printf "| %s%s | %s | %s | %s | %s | %s | %s |\n", capname(c), (c in wrong) ? " (output wrong)" : "",
-            f, fa, ts, tf, pl, th
+        if (stat(c, "rtpproc_sync")) sw = sprintf("%.2f", ratio(W, rw))
+        printf "| %s%s | %s | %s | %s | %s | %s | %s | %s |\n", capname(c), (c in wrong) ? " (output wrong)" : "",
+            f, fa, ts, tf, pl, th, sw
     }
 
     print ""
