@@ -58,6 +58,8 @@ function label(t) {
     if (t == "floor_read") return "floor: pcap_next_ex loop"
     if (t == "floor_dd") return "floor: dd of the same bytes"
     if (t == "floor_sum") return "**floor: read + write**"
+    if (t == "files_write") return "(beside the floor) the same bytes as one file per stream"
+    if (t == "files_sum") return "(beside the floor) read loop + one file per stream"
     if (t == "tshark_streams") return "tshark -z rtp,streams"
     if (t == "tshark_plugin") return "tshark -z rtpproc (plug-in)"
     if (t == "tshark_fields") return "tshark -T fields -e rtp.payload"
@@ -91,6 +93,12 @@ FILENAME == ARGV[1] {
         if (c ~ /^noise/) norder[nnoise] = c
     }
     add(c, $5, $6, $7, $8, $9, $10, $11)
+    if ($5 == "floor_read" || $5 == "files_write") {
+        nw[c, $6] += $7; nc[c, $6] += $8 + $9
+        if ($10 > nm[c, $6]) nm[c, $6] = $10
+        nn[c, $6]++
+        if ($5 == "files_write") no[c] = $11
+    }
     if ($5 == "floor_read" || $5 == "floor_dd") {
         fw[c, $6] += $7; fc[c, $6] += $8 + $9
         if ($10 > fm[c, $6]) fm[c, $6] = $10
@@ -104,20 +112,22 @@ END {
         c = order[i]
         for (r = 1; r <= 100; r++)
             if (fn[c, r] == 2) add(c, "floor_sum", r, fw[c, r], fc[c, r], 0, fm[c, r], fo[c])
+        for (r = 1; r <= 100; r++)
+            if (nn[c, r] == 2) add(c, "files_sum", r, nw[c, r], nc[c, r], 0, nm[c, r], no[c])
     }
 
     print "## Timings"
     print ""
     print "| capture | tool | wall s, median (min-max) | CPU s | packets/s | MB/s | peak RSS MiB | output MB |"
     print "| --- | --- | --- | --- | --- | --- | --- | --- |"
-    ntord = split("rtpproc_pcm16 rtpproc_alaw rtpproc_sync rtpproc_threads2 floor_read floor_dd floor_sum tshark_streams tshark_plugin tshark_fields", tord, " ")
+    ntord = split("rtpproc_pcm16 rtpproc_alaw rtpproc_sync rtpproc_threads2 floor_read floor_dd floor_sum files_write files_sum tshark_streams tshark_plugin tshark_fields", tord, " ")
     for (i = 1; i <= ncase; i++) {
         c = order[i]
         cap = sprintf("%s, %.0f MB%s", capname(c), capb[c] / 1e6, (c in wrong) ? " **(output wrong, see the check)**" : "")
         for (j = 1; j <= ntord; j++) {
             t = tord[j]
             if (!stat(c, t)) continue
-            o = (t ~ /^(rtpproc|floor_dd|floor_sum|tshark_plugin)/) ? sprintf("%.0f", OUT / 1e6) : ""
+            o = (t ~ /^(rtpproc|floor_dd|floor_sum|files_|tshark_plugin)/) ? sprintf("%.0f", OUT / 1e6) : ""
             printf "| %s | %s | %s (%s-%s) | %s | %s | %.0f | %.0f | %s |\n", cap, label(t), fmt_s(W),
                 fmt_s(WMIN), fmt_s(WMAX), fmt_s(CPU), fmt_rate(packets[c] / W), capb[c] / 1e6 / W,
                 RSS / 1024, o
@@ -128,14 +138,14 @@ END {
     print ""
     print "## Ratios (median wall times; CPU times in brackets)"
     print ""
-    print "| capture | rtpproc / floor | rtpproc alaw / floor | tshark rtp,streams / rtpproc | tshark -T fields / rtpproc | plug-in over tshark rtp,streams | --threads 2 speed-up | writer thread speed-up (--sync-writes / default) |"
-    print "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    print "| capture | rtpproc / floor | rtpproc alaw / floor | tshark rtp,streams / rtpproc | tshark -T fields / rtpproc | plug-in over tshark rtp,streams | --threads 2 speed-up | writer thread speed-up (--sync-writes / default) | (beside) rtpproc / (read loop + one file per stream) |"
+    print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     worst_floor = 0; min_tshark = -1; have_plug = 0; fields_ratio = -1
     for (i = 1; i <= ncase; i++) {
         c = order[i]
         if (!stat(c, "rtpproc_pcm16")) continue
         rw = W; rc = CPU
-        f = "-"; fa = "-"; ts = "-"; tf = "-"; pl = "-"; th = "-"; sw = "-"
+        f = "-"; fa = "-"; ts = "-"; tf = "-"; pl = "-"; th = "-"; sw = "-"; nf = "-"
         ok = !(c in wrong)
         if (stat(c, "floor_sum")) {
             fwm = W; fcm = CPU
@@ -159,8 +169,9 @@ END {
         }
         if (stat(c, "rtpproc_threads2")) th = sprintf("%.2f", ratio(rw, W))
         if (stat(c, "rtpproc_sync")) sw = sprintf("%.2f", ratio(W, rw))
-        printf "| %s%s | %s | %s | %s | %s | %s | %s | %s |\n", capname(c), (c in wrong) ? " (output wrong)" : "",
-            f, fa, ts, tf, pl, th, sw
+        if (stat(c, "files_sum")) nf = sprintf("%.2f", ratio(rw, W))
+        printf "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", capname(c), (c in wrong) ? " (output wrong)" : "",
+            f, fa, ts, tf, pl, th, sw, nf
     }
 
     print ""

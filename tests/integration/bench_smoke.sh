@@ -48,6 +48,7 @@ check=$(awk -F'\t' '$1 == "20000x10" { print $2, $3, $4 }' "$T/results/smoke.che
 assert_eq "10 10 0" "$check" "bench/run's output check (streams, as expected, unexpected)"
 for row in '## Timings' '| rtpproc (PCM16 WAV) |' '| rtpproc --encoding alaw |' \
     '| rtpproc --sync-writes (no writer thread) |' \
+    '| (beside the floor) the same bytes as one file per stream |' \
     '| floor: pcap_next_ex loop |' '| floor: dd of the same bytes |' \
     '| **floor: read + write** |' '## Ratios' '## Memory' '## Issue 7 targets' \
     '| rtpproc (PCM16) within 2x of the floor'; do
@@ -77,6 +78,7 @@ assert_eq "$rec" "$dd_bytes" "bytes written by dd (floor) against rtpproc"
 assert_eq "$rec" "$kept" "bytes of the kept recordings against the measured run"
 [ "$(col rtpproc_alaw out_bytes)" -gt 0 ] || fail "rtpproc --encoding alaw wrote nothing"
 assert_eq "$rec" "$(col rtpproc_sync out_bytes)" "bytes written with --sync-writes"
+assert_eq "$rec" "$(col files_write out_bytes)" "bytes written by bench/filewrite"
 
 # Every generated stream: one WAV, as long as benchgen says (8 kHz, mono).
 list=$T/cache/bench-n20000-s10-seed1.list
