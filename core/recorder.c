@@ -7,6 +7,11 @@
  * with sf_write_raw, so bytes from the wire are stored untouched and PCM
  * written into such a file is encoded with spandsp's G.711 encoder, by
  * the table codec_g711.c builds from it (rp_g711_encoder).
+ *
+ * With the factory's writer thread (writer.h), a full buffer is queued
+ * there and the sink goes on with a spare one; the SNDFILE then belongs
+ * to the writer until the sink's queued jobs have run (`pending`), so
+ * flush and close wait for them before touching it.
  */
 #include "rtpproc/recorder.h"
 

@@ -3,7 +3,9 @@
  *
  * Writes are buffered (RTPPROC_RECORDER_BUFFER_FRAMES per sink) so a
  * 20 ms packet costs no system call; the header is correct after every
- * flush and after close.
+ * flush and after close. A factory can hand the buffers to a writer
+ * thread (rtpproc_recorder_factory_start_writer). A sink is used by one
+ * thread at a time.
  */
 #ifndef RTPPROC_RECORDER_H
 #define RTPPROC_RECORDER_H
