@@ -50,6 +50,14 @@ function add(c, t, r, w, u, s, m, o,    k) {
     wall[k, r] = w; cpu[k, r] = u + s; rss[k, r] = m; outb[k] = o
     if (r > maxrep[k]) maxrep[k] = r
 }
+# One part (wall, CPU, peak RSS) of a summed row, e.g. floor_sum = floor_read + floor_dd.
+function sum_part(s, c, r, w, cpu, m) {
+    sum_w[s, c, r] += w; sum_cpu[s, c, r] += cpu; sum_n[s, c, r]++
+    if (m > sum_rss[s, c, r]) sum_rss[s, c, r] = m
+}
+function add_sum(s, c, r) {
+    add(c, s, r, sum_w[s, c, r], sum_cpu[s, c, r], 0, sum_rss[s, c, r], sum_out[s, c])
+}
 function label(t) {
     if (t == "rtpproc_pcm16") return "rtpproc (PCM16 WAV)"
     if (t == "rtpproc_alaw") return "rtpproc --encoding alaw"
@@ -93,27 +101,22 @@ FILENAME == ARGV[1] {
         if (c ~ /^noise/) norder[nnoise] = c
     }
     add(c, $5, $6, $7, $8, $9, $10, $11)
-    if ($5 == "floor_read" || $5 == "files_write") {
-        nw[c, $6] += $7; nc[c, $6] += $8 + $9
-        if ($10 > nm[c, $6]) nm[c, $6] = $10
-        nn[c, $6]++
-        if ($5 == "files_write") no[c] = $11
+    # the floor = read loop + dd; beside it, read loop + one file per stream
+    if ($5 == "floor_read") {
+        sum_part("floor_sum", c, $6, $7, $8 + $9, $10)
+        sum_part("files_sum", c, $6, $7, $8 + $9, $10)
     }
-    if ($5 == "floor_read" || $5 == "floor_dd") {
-        fw[c, $6] += $7; fc[c, $6] += $8 + $9
-        if ($10 > fm[c, $6]) fm[c, $6] = $10
-        fn[c, $6]++
-        if ($5 == "floor_dd") fo[c] = $11
-    }
+    if ($5 == "floor_dd") { sum_part("floor_sum", c, $6, $7, $8 + $9, $10); sum_out["floor_sum", c] = $11 }
+    if ($5 == "files_write") { sum_part("files_sum", c, $6, $7, $8 + $9, $10); sum_out["files_sum", c] = $11 }
 }
 END {
-    # the floor = read loop + dd, per repetition
+    # the sums, per repetition, once both parts are there
     for (i = 1; i <= ncase; i++) {
         c = order[i]
-        for (r = 1; r <= 100; r++)
-            if (fn[c, r] == 2) add(c, "floor_sum", r, fw[c, r], fc[c, r], 0, fm[c, r], fo[c])
-        for (r = 1; r <= 100; r++)
-            if (nn[c, r] == 2) add(c, "files_sum", r, nw[c, r], nc[c, r], 0, nm[c, r], no[c])
+        for (r = 1; r <= 100; r++) {
+            if (sum_n["floor_sum", c, r] == 2) add_sum("floor_sum", c, r)
+            if (sum_n["files_sum", c, r] == 2) add_sum("files_sum", c, r)
+        }
     }
 
     print "## Timings"

@@ -35,10 +35,7 @@ off=$(perl -e 'open F, "<:raw", $ARGV[0]; local $/; $d = <F>; $o = 24;
 head -c "$off" caps/big.pcap >caps/cut-header.pcap
 
 caps=(caps/*.pcap "$SRCDIR"/captures/*.pcap "$SRCDIR"/captures/*.pcapng)
-if [ -d "${SHARED_DIR:-}/captures/real" ]; then
-    while IFS= read -r f; do caps+=("$f"); done < <(find "$SHARED_DIR/captures/real" \
-        -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
-fi
+while IFS= read -r f; do caps+=("$f"); done < <(real_captures)
 
 # run NAME MODE CAP: rtpproc on CAP as a file (MODE file) or on stdin; its
 # outputs go to NAME/ (recordings in NAME/rec, the same path for both modes).

@@ -26,6 +26,14 @@
 #   wav_snr REF REC MAXLAG   print "SNR_DB LAG": REC against REF at the lag
 #                            (frames, -MAXLAG..MAXLAG) that fits best; 999
 #                            when identical ($SNDINFO --dump, files in $WORKDIR)
+#   real_captures            the pcap/pcapng files of $SHARED_DIR/captures/real,
+#                            one per line, sorted (nothing without that folder)
+#   assert_same_run A B WHAT NORM
+#                            fail unless two rtpproc runs are the same: the
+#                            recordings in folders A and B byte for byte, the
+#                            JSON reports A.json and B.json through the shell
+#                            function NORM, the text reports A.txt and B.txt
+#                            with the folder names removed
 
 fail() {
     echo "FAIL: $*" >&2
@@ -193,4 +201,20 @@ wav_snr() {
             if (ee == 0) printf "999 %d\n", lag
             else printf "%.1f %d\n", 10 * log(es / ee) / log(10), lag
         }' "$WORKDIR/snr.ref" "$WORKDIR/snr.rec"
+}
+
+real_captures() {
+    [ -d "${SHARED_DIR:-}/captures/real" ] || return 0
+    find "$SHARED_DIR/captures/real" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) |
+        sort
+}
+
+assert_same_run() {
+    local a=$1 b=$2 what=$3 norm=$4
+    diff -r "$a" "$b" >/dev/null 2>&1 ||
+        fail "$what: recordings differ ($(diff -rq "$a" "$b" | head -n 3 | tr '\n' ' '))"
+    diff <("$norm" "$a.json") <("$norm" "$b.json") >"$b.diff" ||
+        fail "$what: report differs: $(head -n 6 "$b.diff" | tr '\n' ' ')"
+    diff <(sed "s|${a//./\\.}/||g" "$a.txt") <(sed "s|${b//./\\.}/||g" "$b.txt") >/dev/null ||
+        fail "$what: text report differs"
 }

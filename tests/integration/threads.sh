@@ -21,10 +21,7 @@ cd "$WORKDIR"
     --pause-after 99:500 >/dev/null
 
 caps=("$SRCDIR"/captures/*.pcap "$SRCDIR"/captures/*.pcapng many.pcap change.pcap)
-if [ -d "$SHARED_DIR/captures/real" ]; then
-    while IFS= read -r f; do caps+=("$f"); done < <(find "$SHARED_DIR/captures/real" \
-        -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
-fi
+while IFS= read -r f; do caps+=("$f"); done < <(real_captures)
 
 # norm JSON: the report without file paths' directory and the probation
 # pool's counters (each worker has its own pool and sees its own datagrams).
@@ -44,12 +41,7 @@ compare() { # NAME OPTS...
     for t in 2 3; do
         "$RTPPROC" -r "$cap" -o "$name.$t" --json "$name.$t.json" --threads "$t" "$@" \
             >"$name.$t.txt" 2>"$name.$t.err" || true
-        diff -r "$name.1" "$name.$t" >/dev/null 2>&1 ||
-            fail "$name --threads $t: recordings differ from one thread ($(diff -rq "$name.1" "$name.$t" | head -n 3 | tr '\n' ' '))"
-        diff <(norm "$name.1.json") <(norm "$name.$t.json") >"$name.$t.diff" ||
-            fail "$name --threads $t: report differs: $(head -n 6 "$name.$t.diff" | tr '\n' ' ')"
-        diff <(sed "s|$name\.1/||g" "$name.1.txt") <(sed "s|$name\.$t/||g" "$name.$t.txt") \
-            >/dev/null || fail "$name --threads $t: text report differs"
+        assert_same_run "$name.1" "$name.$t" "$name --threads $t against one thread" norm
     done
     n=$((n + 1))
 }

@@ -22,10 +22,7 @@ cd "$WORKDIR"
     --pause-after 99:500 >/dev/null
 
 caps=("$SRCDIR"/captures/*.pcap "$SRCDIR"/captures/*.pcapng many.pcap)
-if [ -d "$SHARED_DIR/captures/real" ]; then
-    while IFS= read -r f; do caps+=("$f"); done < <(find "$SHARED_DIR/captures/real" \
-        -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
-fi
+while IFS= read -r f; do caps+=("$f"); done < <(real_captures)
 
 norm() {
     jq -S '.streams[]? |= (if .file then .file |= sub("^.*/"; "") else . end)' "$1"
@@ -42,12 +39,7 @@ compare() { # NAME OPTS... : the writer thread against --sync-writes
     "$RTPPROC" -r "$cap" -o "$name.t" --json "$name.t.json" "$@" >"$name.t.txt" 2>"$name.t.err" ||
         s2=$?
     assert_eq "$s1" "$s2" "$name: exit status with the writer thread"
-    diff -r "$name.s" "$name.t" >/dev/null 2>&1 ||
-        fail "$name: recordings differ ($(diff -rq "$name.s" "$name.t" | head -n 3 | tr '\n' ' '))"
-    diff <(norm "$name.s.json") <(norm "$name.t.json") >"$name.diff" ||
-        fail "$name: report differs: $(head -n 6 "$name.diff" | tr '\n' ' ')"
-    diff <(sed "s|$name\.s/||g" "$name.s.txt") <(sed "s|$name\.t/||g" "$name.t.txt") \
-        >/dev/null || fail "$name: text report differs"
+    assert_same_run "$name.s" "$name.t" "$name with the writer thread" norm
     n=$((n + 1))
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <glib.h>
 #include <sndfile.h>
 
 /* spandsp's g711.h needs these two first. */
@@ -711,23 +712,6 @@ static void test_factory_missing_directory_is_eio(void)
 
 /* ---- factory with a writer thread ---- */
 
-/* Whole file into a malloc'd buffer; NULL if unreadable. */
-static uint8_t *read_all(const char *path, long *len)
-{
-    FILE *fp = fopen(path, "rb");
-    uint8_t *b = NULL;
-
-    if (fp == NULL)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (*len = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-        (b = malloc((size_t)*len + 1)) != NULL && fread(b, 1, (size_t)*len, fp) != (size_t)*len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(fp);
-    return b;
-}
-
 enum { W_STREAMS = 40, W_ROUNDS = 300 };
 
 /*
@@ -811,18 +795,19 @@ static void test_factory_writer_thread_same_files(void)
     write_traffic(tmp_path(dir_thread, sizeof(dir_thread), "w-thread"), true, thread_names,
                   thread_frames, &thread_flush_ok);
     for (unsigned i = 0; i < W_STREAMS; i++) {
-        long la = -1, lb = -2;
-        uint8_t *fa = read_all(sync_names[i], &la);
-        uint8_t *fb = read_all(thread_names[i], &lb);
+        gchar *fa = NULL, *fb = NULL;
+        gsize la = 0, lb = 1;
+        g_file_get_contents(sync_names[i], &fa, &la, NULL);
+        g_file_get_contents(thread_names[i], &fb, &lb, NULL);
         unsigned width = i % 4 == 3 ? 1 : 2;
         uint32_t riff, data;
         long size;
-        same += fa != NULL && fb != NULL && la == lb && memcmp(fa, fb, (size_t)la) == 0;
+        same += fa != NULL && fb != NULL && la == lb && memcmp(fa, fb, la) == 0;
         right_length += wav_header_sizes(thread_names[i], &riff, &data, &size) &&
                         data == thread_frames[i] * width && riff == (uint32_t)size - 8 &&
                         thread_frames[i] == sync_frames[i];
-        free(fa);
-        free(fb);
+        g_free(fa);
+        g_free(fb);
         free(sync_names[i]);
         free(thread_names[i]);
     }
