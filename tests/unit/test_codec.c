@@ -14,6 +14,8 @@
 
 #include "rtpproc/codec.h"
 
+#include "g711.h"
+
 CU_pSuite rtpproc_test_codec_suite(void);
 
 /* ---- libsndfile reading from a memory buffer ---- */
@@ -141,6 +143,79 @@ static void test_ulaw_extremes_and_zero(void)
     CU_ASSERT_EQUAL(out[1], 0);
     CU_ASSERT_EQUAL(out[2], 32124);
     CU_ASSERT_EQUAL(out[3], -32124);
+}
+
+/* Every implementation of the G.711 expansion, every byte value, against
+ * libsndfile's own tables. */
+static void test_g711_expand_every_impl_every_byte(void)
+{
+    uint8_t bytes[256];
+    short ref_a[256], ref_u[256];
+    int16_t out[256];
+    size_t n = 0;
+    const rp_g711_impl *impls = rp_g711_impls(&n);
+
+    for (unsigned i = 0; i < 256; i++)
+        bytes[i] = (uint8_t)i;
+    CU_ASSERT_EQUAL_FATAL(sndfile_decode(SF_FORMAT_ALAW, bytes, 256, ref_a), 256);
+    CU_ASSERT_EQUAL_FATAL(sndfile_decode(SF_FORMAT_ULAW, bytes, 256, ref_u), 256);
+    CU_ASSERT_FATAL(n >= 1);
+    CU_ASSERT_STRING_EQUAL(impls[0].name, "table");
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The vector path must really be taken where the CPU has it. */
+    if (__builtin_cpu_supports("avx2")) {
+        CU_ASSERT_EQUAL(n, 2);
+        CU_ASSERT_STRING_EQUAL(impls[n - 1].name, "avx2");
+    }
+#endif
+    for (size_t k = 0; k < n; k++) {
+        impls[k].alaw(bytes, out, 256);
+        CU_ASSERT_EQUAL(memcmp(out, ref_a, sizeof(out)), 0);
+        impls[k].ulaw(bytes, out, 256);
+        CU_ASSERT_EQUAL(memcmp(out, ref_u, sizeof(out)), 0);
+    }
+    rp_g711_expand(RTPPROC_NATIVE_ALAW, bytes, out, 256);
+    CU_ASSERT_EQUAL(memcmp(out, ref_a, sizeof(out)), 0);
+    rp_g711_expand(RTPPROC_NATIVE_ULAW, bytes, out, 256);
+    CU_ASSERT_EQUAL(memcmp(out, ref_u, sizeof(out)), 0);
+}
+
+/* Lengths around the 16-sample steps and unaligned starts: the same values
+ * as the table loop, and nothing written past the end. */
+static void test_g711_expand_tails_and_offsets(void)
+{
+    uint8_t in[80];
+    int16_t ref[72], out[72 + 4];
+    size_t n = 0;
+    const rp_g711_impl *impls = rp_g711_impls(&n);
+    uint32_t x = 12345;
+
+    for (size_t i = 0; i < sizeof(in); i++) {
+        x = x * 1103515245u + 12345u;
+        in[i] = (uint8_t)(x >> 24);
+    }
+    unsigned bad = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (unsigned law = 0; law < 2; law++) {
+            for (size_t off = 0; off < 4; off++) {
+                for (size_t len = 0; len <= 72; len++) {
+                    for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
+                        out[i] = 0x5A5A;
+                    if (law == 0) {
+                        impls[0].alaw(in + off, ref, len);
+                        impls[k].alaw(in + off, out, len);
+                    } else {
+                        impls[0].ulaw(in + off, ref, len);
+                        impls[k].ulaw(in + off, out, len);
+                    }
+                    bad += memcmp(out, ref, len * sizeof(int16_t)) != 0;
+                    for (size_t i = len; i < sizeof(out) / sizeof(out[0]); i++)
+                        bad += out[i] != 0x5A5A;
+                }
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
 }
 
 static void test_g711_decode_stops_at_output_capacity(void)
@@ -583,6 +658,8 @@ CU_pSuite rtpproc_test_codec_suite(void)
         {"ulaw_all_256_codes_match_libsndfile", test_ulaw_all_256_codes_match_libsndfile},
         {"alaw_spot_values_from_wireshark", test_alaw_spot_values_from_wireshark},
         {"ulaw_extremes_and_zero", test_ulaw_extremes_and_zero},
+        {"g711_expand_every_impl_every_byte", test_g711_expand_every_impl_every_byte},
+        {"g711_expand_tails_and_offsets", test_g711_expand_tails_and_offsets},
         {"g711_decode_stops_at_output_capacity", test_g711_decode_stops_at_output_capacity},
         {"g711_stereo_via_spec_make", test_g711_stereo_via_spec_make},
         {"g711_descriptors", test_g711_descriptors},
