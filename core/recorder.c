@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,35 @@ fail:
     return NULL;
 }
 
+/* Descriptors a factory makes room for up front (within RLIMIT_NOFILE). */
+#define RP_RECORDER_FD_ROOM 16384
+
+/*
+ * Linux grows a process's descriptor table by doubling, and once the
+ * process has a second thread every growth waits for an RCU grace period
+ * (fs/file.c, expand_fdtable). Opening thousands of recordings with the
+ * writer thread running paid that at 128, 256, ... descriptors: measured
+ * here, creating 1000 recordings took 23-33 ms instead of 4-9 ms, 10 000
+ * took 0.10-0.14 s instead of 0.04 s. One growth now, while the caller is
+ * most likely still single-threaded: F_DUPFD takes the lowest free number
+ * at or above the one asked for, so no descriptor in use is touched.
+ */
+static void make_descriptor_room(void)
+{
+    struct rlimit rl;
+    int fd, high;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 2)
+        return;
+    high = rl.rlim_cur > RP_RECORDER_FD_ROOM ? RP_RECORDER_FD_ROOM - 1 : (int)rl.rlim_cur - 1;
+    if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        return;
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, high);
+    if (dup >= 0)
+        close(dup);
+    close(fd);
+}
+
 rtpproc_recorder_factory *rtpproc_recorder_factory_new(const char *dir, bool force)
 {
     rtpproc_recorder_factory *f = g_try_new0(rtpproc_recorder_factory, 1);
@@ -407,6 +437,7 @@ rtpproc_recorder_factory *rtpproc_recorder_factory_new(const char *dir, bool for
     f->dir = g_strdup(dir != NULL ? dir : ".");
     f->force = force;
     f->used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    make_descriptor_room();
     return f;
 }
 

@@ -31,7 +31,11 @@ typedef struct rtpproc_recorder_factory rtpproc_recorder_factory;
 /*
  * Creates a factory writing into `dir` (copied; "." if NULL). Returns NULL
  * on allocation failure. Free with rtpproc_recorder_factory_free() after
- * every sink it opened was closed.
+ * every sink it opened was closed. It also grows the process's descriptor
+ * table once to room for 16384 descriptors (or RLIMIT_NOFILE, if lower),
+ * opening and closing one descriptor there: create it before starting
+ * threads, so that opening many recordings later does not make the kernel
+ * grow the table step by step in a multi-threaded process.
  */
 RTPPROC_API rtpproc_recorder_factory *rtpproc_recorder_factory_new(const char *dir, bool force);
 RTPPROC_API void rtpproc_recorder_factory_free(rtpproc_recorder_factory *f);

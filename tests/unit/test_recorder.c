@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -690,6 +691,72 @@ static void test_factory_existing_file_and_force(void)
     sf_close(sf);
 }
 
+/* The kernel's descriptor table size (FDSize in /proc/self/status), or -1. */
+static long fd_table_size(void)
+{
+    char line[256];
+    long n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "FDSize:", 7) == 0)
+            n = strtol(line + 7, NULL, 10);
+    }
+    fclose(f);
+    return n;
+}
+
+/* Descriptors open now (entries of /proc/self/fd, less opendir's own). */
+static int open_descriptors(void)
+{
+    int n = -1;
+    DIR *d = opendir("/proc/self/fd");
+
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 2; /* "." and ".." */
+}
+
+/*
+ * A new factory grows the descriptor table once, up front (to 16384 or
+ * the soft RLIMIT_NOFILE), and leaves no descriptor open. Checked in a
+ * child: fork() gives it a table sized to the descriptors in use, so the
+ * growth is the factory's.
+ */
+static void test_factory_makes_descriptor_room(void)
+{
+    struct rlimit rl;
+
+    if (fd_table_size() < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        CU_PASS("no /proc/self/status FDSize here");
+        return;
+    }
+    long want = rl.rlim_cur < 16384 ? (long)rl.rlim_cur : 16384;
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        long before = fd_table_size();
+        int fds = open_descriptors();
+        rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(tmpdir, false);
+        long after = fd_table_size();
+        int code = f == NULL ? 1 : before >= want ? 2 : after < want ? 3 : 0;
+        if (code == 0 && open_descriptors() != fds)
+            code = 4;
+        rtpproc_recorder_factory_free(f);
+        _exit(code);
+    }
+    int st = 0;
+    CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT(WIFEXITED(st));
+    CU_ASSERT_EQUAL(WEXITSTATUS(st), 0); /* 2: table already large, 3: not grown, 4: leak */
+}
+
 static void test_factory_missing_directory_is_eio(void)
 {
     char dir[128];
@@ -998,6 +1065,7 @@ CU_pSuite rtpproc_test_recorder_suite(void)
         {"factory_ipv6_name_replaces_colons", test_factory_ipv6_name_replaces_colons},
         {"factory_existing_file_and_force", test_factory_existing_file_and_force},
         {"factory_missing_directory_is_eio", test_factory_missing_directory_is_eio},
+        {"factory_makes_descriptor_room", test_factory_makes_descriptor_room},
         {"factory_writer_thread_same_files", test_factory_writer_thread_same_files},
         {"factory_writer_thread_write_error", test_factory_writer_thread_write_error},
         {"memsink_pcm_keeps_frames_and_silence", test_memsink_pcm_keeps_frames_and_silence},
