@@ -8,10 +8,12 @@
  * written into such a file is encoded with spandsp's G.711 encoder, by
  * the table codec_g711.c builds from it (rp_g711_encoder).
  *
- * With the factory's writer thread (writer.h), a full buffer is queued
- * there and the sink goes on with a spare one; the SNDFILE then belongs
- * to the writer until the sink's queued jobs have run (`pending`), so
- * flush and close wait for them before touching it.
+ * With the factory's writer thread (writer.h), the file is created in the
+ * caller's thread but libsndfile sets it up on the writer thread, a full
+ * buffer is queued there and the sink goes on with a spare one; the
+ * SNDFILE (and the descriptor) belong to the writer until the sink's
+ * queued jobs have run (`pending`), so flush and close wait for them
+ * before touching it.
  */
 #include "rtpproc/recorder.h"
 
@@ -37,8 +39,10 @@
 
 typedef struct recorder {
     rtpproc_sink base;
-    SNDFILE *sf;
-    int fd;                /* ours: libsndfile is told not to close it */
+    SNDFILE *sf;           /* NULL until set up (on the writer thread), or if that failed */
+    SF_INFO info;          /* what sf_open_fd is given */
+    bool created;          /* the file is ours: removed again if setting it up fails */
+    int fd;                /* ours: libsndfile is told not to close it; -1 once closed */
     bool native;           /* G.711 bytes, written raw */
     uint8_t silence;       /* silence byte of the native encoding */
     const uint8_t *encode; /* native files: rp_g711_encoder()'s table */
@@ -274,10 +278,10 @@ static int rec_close(rtpproc_sink *s)
     if (r == NULL)
         return RTPPROC_OK;
     rc = rec_flush(s);
-    if (sf_close(r->sf) != SF_ERR_NO_ERROR && rc == RTPPROC_OK)
+    if (r->sf != NULL && sf_close(r->sf) != SF_ERR_NO_ERROR && rc == RTPPROC_OK)
         rc = RTPPROC_EIO;
     /* close() can report a delayed write error (NFS, quota). */
-    if (close(r->fd) != 0 && rc == RTPPROC_OK)
+    if (r->fd >= 0 && close(r->fd) != 0 && rc == RTPPROC_OK)
         rc = RTPPROC_EIO;
     free_recorder(r);
     return rc;
@@ -317,9 +321,40 @@ static int create_file(const char *path, bool force, bool *created, int *status,
     return -1;
 }
 
-rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
-                                         const rtpproc_sink_format *fmt, int *status, char *errbuf,
-                                         size_t errlen)
+/*
+ * libsndfile's set-up of the file: its SNDFILE (about 12 KiB) and the
+ * header write. On failure the file is closed and, if this run created
+ * it, removed; later writes fail with the error.
+ */
+static int set_up(recorder *r)
+{
+    r->sf = sf_open_fd(r->fd, SFM_WRITE, &r->info, 0);
+    if (r->sf != NULL)
+        return RTPPROC_OK;
+    set_error(r, RTPPROC_EIO);
+    close(r->fd);
+    r->fd = -1;
+    if (r->created)
+        unlink(r->base.path);
+    return RTPPROC_EIO;
+}
+
+/* set_up() as a writer-thread job. */
+static void set_up_job(void *ctx, const void *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    (void)set_up(ctx);
+}
+
+/*
+ * Opens `path`. With a writer thread the file is created here (so that an
+ * existing file is reported by this call, before anything is written) and
+ * set up on the writer thread: on a busy link thousands of streams start
+ * together, and sf_open_fd cost the reading thread about 10 us each.
+ */
+static rtpproc_sink *open_recording(const char *path, bool force, const rtpproc_sink_format *fmt,
+                                    rp_writer *writer, int *status, char *errbuf, size_t errlen)
 {
     recorder *r = NULL;
     SF_INFO info;
@@ -359,6 +394,7 @@ rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
         goto nomem;
     r->base.ops = &recorder_ops;
     r->base.fmt = *fmt;
+    r->info = info;
     r->fd = -1;
     r->limit = RTPPROC_RECORDER_BUFFER_FRAMES;
     r->native = fmt->encoding != RTPPROC_NATIVE_NONE;
@@ -376,13 +412,19 @@ rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
     fd = create_file(path, force, &created, status, errbuf, errlen);
     if (fd < 0)
         goto fail;
-    r->sf = sf_open_fd(fd, SFM_WRITE, &info, 0);
-    if (r->sf == NULL) {
+    r->fd = fd;
+    r->created = created;
+    if (writer != NULL) {
+        r->writer = writer;
+        rp_writer_call(writer, set_up_job, r, &r->pending);
+        return &r->base;
+    }
+    if (set_up(r) != RTPPROC_OK) {
         *status = RTPPROC_EIO;
         set_err(errbuf, errlen, "cannot create '%s': %s", path, sf_strerror(NULL));
-        goto fail;
+        free_recorder(r);
+        return NULL;
     }
-    r->fd = fd;
     return &r->base;
 
 nomem:
@@ -397,6 +439,13 @@ fail:
     if (r != NULL)
         free_recorder(r);
     return NULL;
+}
+
+rtpproc_sink *rtpproc_recorder_open_path(const char *path, bool force,
+                                         const rtpproc_sink_format *fmt, int *status, char *errbuf,
+                                         size_t errlen)
+{
+    return open_recording(path, force, fmt, NULL, status, errbuf, errlen);
 }
 
 /* Descriptors a factory makes room for up front (within RLIMIT_NOFILE). */
@@ -499,7 +548,7 @@ rtpproc_sink *rtpproc_recorder_open(void *userdata, const rtpproc_sink_info *inf
     size_t dlen = strlen(f->dir);
     bool slash = dlen > 0 && f->dir[dlen - 1] == '/';
     char *path = g_strconcat(f->dir, slash ? "" : "/", name, NULL);
-    rtpproc_sink *s = rtpproc_recorder_open_path(path, f->force, fmt, status, errbuf, errlen);
+    rtpproc_sink *s = open_recording(path, f->force, fmt, f->writer, status, errbuf, errlen);
     g_free(path);
     if (s != NULL) {
         recorder *r = (recorder *)s;
@@ -514,7 +563,6 @@ rtpproc_sink *rtpproc_recorder_open(void *userdata, const rtpproc_sink_info *inf
         uint32_t step = (f->opened++ * 2654435769u) >> 20; /* 0..4095 */
         r->limit = RTPPROC_RECORDER_BUFFER_FRAMES / 8 +
                    step % (RTPPROC_RECORDER_BUFFER_FRAMES - RTPPROC_RECORDER_BUFFER_FRAMES / 8);
-        r->writer = f->writer;
         g_hash_table_add(f->used, name); /* the table keeps `name` */
     } else
         g_free(name);

@@ -177,7 +177,8 @@ static void *writer_main(void *arg)
         w->head++;
         w->queued_bytes -= j.size;
         __atomic_sub_fetch(j.pending, 1, __ATOMIC_RELEASE); /* rp_writer_wait spins on it */
-        spare_push(w, j.buf, j.size);
+        if (j.buf != NULL)
+            spare_push(w, j.buf, j.size);
         /* A full queue is let drain to half before its submitters go on:
          * waking them per job would switch threads per job. */
         if (w->room_waiters > 0 &&
@@ -249,38 +250,59 @@ void rp_writer_free(rp_writer *w)
     free(w);
 }
 
-void *rp_writer_submit(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
-                       unsigned *pending)
+/* Waits, under mu, until a job of `size` bytes may be queued. */
+static void wait_for_room(rp_writer *w, size_t size)
 {
-    void *spare;
-
-    pthread_mutex_lock(&w->mu);
     /* A job larger than max_bytes still runs, alone. */
     while (w->tail - w->head == RP_WRITER_JOBS ||
-           (w->queued_bytes > 0 && w->queued_bytes + size > w->max_bytes)) {
+           (size > 0 && w->queued_bytes > 0 && w->queued_bytes + size > w->max_bytes)) {
         if (w->sleeping)
             pthread_cond_signal(&w->work);
         w->room_waiters++;
         pthread_cond_wait(&w->room, &w->mu);
         w->room_waiters--;
     }
+}
+
+/* Queues `j` (under mu, room checked) and wakes a sleeping writer once
+ * enough is queued. */
+static void enqueue(rp_writer *w, rp_job j)
+{
+    uint64_t now = now_ns();
+    uint64_t gap = now - w->last_submit_ns;
+
+    w->last_submit_ns = now;
+    w->gap_ns =
+        gap > w->gap_ns ? w->gap_ns + (gap - w->gap_ns) / 8 : w->gap_ns - (w->gap_ns - gap) / 8;
+    w->ring[w->tail % RP_WRITER_JOBS] = j;
+    __atomic_store_n(&w->tail, w->tail + 1, __ATOMIC_RELAXED); /* spin_for_job reads it */
+    w->queued_bytes += j.size;
+    __atomic_add_fetch(j.pending, 1, __ATOMIC_RELAXED);
+    if (w->sleeping &&
+        (w->queued_bytes >= w->wake_bytes || w->tail - w->head >= RP_WRITER_JOBS / 2))
+        pthread_cond_signal(&w->work);
+}
+
+void *rp_writer_submit(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
+                       unsigned *pending)
+{
+    void *spare;
+
+    pthread_mutex_lock(&w->mu);
+    wait_for_room(w, size);
     spare = spare_pop(w, size);
-    if (spare != NULL) {
-        uint64_t now = now_ns();
-        uint64_t gap = now - w->last_submit_ns;
-        w->last_submit_ns = now;
-        w->gap_ns =
-            gap > w->gap_ns ? w->gap_ns + (gap - w->gap_ns) / 8 : w->gap_ns - (w->gap_ns - gap) / 8;
-        w->ring[w->tail % RP_WRITER_JOBS] = (rp_job){fn, ctx, buf, size, len, pending};
-        __atomic_store_n(&w->tail, w->tail + 1, __ATOMIC_RELAXED); /* spin_for_job reads it */
-        w->queued_bytes += size;
-        __atomic_add_fetch(pending, 1, __ATOMIC_RELAXED);
-        if (w->sleeping &&
-            (w->queued_bytes >= w->wake_bytes || w->tail - w->head >= RP_WRITER_JOBS / 2))
-            pthread_cond_signal(&w->work);
-    }
+    if (spare != NULL)
+        enqueue(w, (rp_job){fn, ctx, buf, size, len, pending});
     pthread_mutex_unlock(&w->mu);
     return spare;
+}
+
+void rp_writer_call(rp_writer *w, rp_write_fn fn, void *ctx, unsigned *pending)
+{
+    pthread_mutex_lock(&w->mu);
+    wait_for_room(w, 0);
+    enqueue(w, (rp_job){fn, ctx, NULL, 0, 0, pending});
+    pthread_mutex_unlock(&w->mu);
 }
 
 void rp_writer_wait(rp_writer *w, const unsigned *pending)

@@ -58,6 +58,13 @@ void rp_writer_free(rp_writer *w);
 void *rp_writer_submit(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
                        unsigned *pending);
 
+/*
+ * Queues fn(ctx, NULL, 0), a job without a buffer (a file's set-up), in
+ * order with the others. Increments *pending. Waits while every job slot
+ * is taken; never fails.
+ */
+void rp_writer_call(rp_writer *w, rp_write_fn fn, void *ctx, unsigned *pending);
+
 /* Returns once *pending is zero: every job submitted with it has run. */
 void rp_writer_wait(rp_writer *w, const unsigned *pending);
 

@@ -41,12 +41,14 @@ RTPPROC_API rtpproc_recorder_factory *rtpproc_recorder_factory_new(const char *d
 RTPPROC_API void rtpproc_recorder_factory_free(rtpproc_recorder_factory *f);
 
 /*
- * Gives the factory a writer thread: recordings it opens from then on hand
- * each full buffer to that thread (libsndfile runs there) and go on with a
- * spare one, so the caller's thread does no file writes between open and
- * flush/close. Files come out byte-identical; at most 1 MiB of buffers is
- * queued. A write error is reported by the sink's next write, flush or
- * close instead of the write that failed. Returns RTPPROC_OK, or
+ * Gives the factory a writer thread: recordings it opens from then on are
+ * created by the open call (an existing file is still reported there) but
+ * set up by libsndfile on that thread, and hand each full buffer to it and
+ * go on with a spare one, so the caller's thread does no file writes
+ * between open and flush/close. Files come out byte-identical; at most
+ * 1 MiB of buffers is queued. A write error, or a failure to set up the
+ * created file (which is then removed), is reported by the sink's next
+ * write, flush or close (RTPPROC_EIO) instead of the call that failed. Returns RTPPROC_OK, or
  * RTPPROC_ENOMEM if the thread cannot be started (the factory then writes
  * in the caller's thread as before). rtpproc_recorder_factory_free() stops
  * the thread.

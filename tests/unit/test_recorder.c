@@ -938,6 +938,110 @@ static void test_factory_writer_thread_write_error(void)
     CU_ASSERT_EQUAL(rc_close, RTPPROC_EIO);
 }
 
+/*
+ * A created file that libsndfile cannot set up (its header write fails:
+ * RLIMIT_FSIZE below 44 bytes) is removed again. Without a writer thread
+ * the open fails; with one the file is set up on the writer thread, so
+ * the open succeeds, the failure comes back from flush and close, and the
+ * file is gone.
+ */
+static void check_setup_failure(bool writer)
+{
+    char dir[128], path[256], err[256];
+    int status = RTPPROC_OK;
+    struct rlimit old, lim;
+    const uint8_t a[4] = {10, 8, 0, 3}, b[4] = {10, 8, 0, 4};
+    rtpproc_flow flow = make_flow4(a, 4000, b, 5000);
+    rtpproc_sink_info info = {&flow, 0x78, 0, "PCMU", 0};
+    const int16_t pcm[160] = {0};
+
+    mkdir(tmp_path(dir, sizeof(dir), writer ? "setup-w" : "setup-s"), 0700);
+    snprintf(path, sizeof(path), "%s/10.8.0.3_4000-10.8.0.4_5000-0x00000078.wav", dir);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    if (writer)
+        CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 10;
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    err[0] = '\0';
+    rtpproc_sink *s = rtpproc_recorder_open(f, &info, &PCM_8K_MONO, &status, err, sizeof(err));
+    int rc_write = RTPPROC_OK, rc_flush = RTPPROC_OK, rc_close = RTPPROC_OK;
+    if (s != NULL) {
+        rc_write = s->ops->write_pcm(s, pcm, 160);
+        rc_flush = s->ops->flush(s);
+        rc_close = s->ops->close(s);
+    }
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, old_handler);
+    rtpproc_recorder_factory_free(f);
+
+    if (writer) {
+        CU_ASSERT_PTR_NOT_NULL(s);
+        CU_ASSERT_EQUAL(rc_write, RTPPROC_OK); /* buffered: nothing known yet */
+        CU_ASSERT_EQUAL(rc_flush, RTPPROC_EIO);
+        CU_ASSERT_EQUAL(rc_close, RTPPROC_EIO);
+    } else {
+        CU_ASSERT_PTR_NULL(s);
+        CU_ASSERT_EQUAL(status, RTPPROC_EIO);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot create"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+    }
+    CU_ASSERT_FALSE(file_exists(path));
+}
+
+static void test_setup_failure_removes_the_file(void)
+{
+    check_setup_failure(false);
+}
+
+static void test_factory_writer_thread_setup_failure(void)
+{
+    check_setup_failure(true);
+}
+
+/* With a writer thread the open call itself creates the file, so that an
+ * existing one is refused there and then (the engine stops at that
+ * stream, as without the thread). */
+static void test_factory_writer_thread_creates_at_open(void)
+{
+    char dir[128], path[256], err[256];
+    int status = RTPPROC_OK;
+    const uint8_t a[4] = {10, 8, 0, 5}, b[4] = {10, 8, 0, 6};
+    rtpproc_flow flow = make_flow4(a, 4000, b, 5000);
+    rtpproc_sink_info info = {&flow, 0x79, 0, "PCMU", 0};
+
+    mkdir(tmp_path(dir, sizeof(dir), "create-w"), 0700);
+    snprintf(path, sizeof(path), "%s/10.8.0.5_4000-10.8.0.6_5000-0x00000079.wav", dir);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
+    rtpproc_sink *s = rtpproc_recorder_open(f, &info, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_TRUE(file_exists(path));
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+    rtpproc_recorder_factory_free(f);
+
+    /* A second factory finds it: refused at open, file untouched. */
+    f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
+    s = rtpproc_recorder_open(f, &info, &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_EQUAL(status, RTPPROC_EEXIST);
+    rtpproc_recorder_factory_free(f);
+    SF_INFO si;
+    memset(&si, 0, sizeof(si));
+    SNDFILE *sf = sf_open(path, SFM_READ, &si);
+    CU_ASSERT_PTR_NOT_NULL(sf);
+    if (sf != NULL) {
+        CU_ASSERT_EQUAL(si.frames, 0);
+        sf_close(sf);
+    }
+}
+
 /* ---- memory sink ---- */
 
 static void test_memsink_pcm_keeps_frames_and_silence(void)
@@ -1068,6 +1172,9 @@ CU_pSuite rtpproc_test_recorder_suite(void)
         {"factory_makes_descriptor_room", test_factory_makes_descriptor_room},
         {"factory_writer_thread_same_files", test_factory_writer_thread_same_files},
         {"factory_writer_thread_write_error", test_factory_writer_thread_write_error},
+        {"setup_failure_removes_the_file", test_setup_failure_removes_the_file},
+        {"factory_writer_thread_setup_failure", test_factory_writer_thread_setup_failure},
+        {"factory_writer_thread_creates_at_open", test_factory_writer_thread_creates_at_open},
         {"memsink_pcm_keeps_frames_and_silence", test_memsink_pcm_keeps_frames_and_silence},
         {"memsink_grows_past_initial_capacity", test_memsink_grows_past_initial_capacity},
         {"memsink_native_alaw", test_memsink_native_alaw},
