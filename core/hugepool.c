@@ -3,6 +3,7 @@
  */
 #include "hugepool.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,11 @@ int rp_hugepool_active(void)
 void *rp_hugepool_alloc(size_t size)
 {
     return calloc(1, size);
+}
+
+void *rp_hugepool_alloc_buffer(size_t size)
+{
+    return malloc(size != 0 ? size : 1);
 }
 
 void rp_hugepool_free(void *p, size_t size)
@@ -72,27 +78,39 @@ static rp_class *class_of(size_t size)
             return &classes[i];
         }
     }
-    return NULL; /* more sizes than classes: plain calloc */
+    return NULL; /* more sizes than classes: plain malloc */
 }
 
-/* A 2 MiB-aligned chunk, so that one huge page backs it whole. */
+/*
+ * A 2 MiB-aligned chunk, so that one huge page backs it whole, mapped
+ * anonymously: its memory is zero until used, so objects carved from it
+ * need no clearing (clearing them made the reading thread fault in, and
+ * write, every new stream's buffer at once).
+ */
 static uint8_t *new_chunk(void)
 {
-    void *p = NULL;
-    if (posix_memalign(&p, RP_CHUNK, RP_CHUNK) != 0)
+    uint8_t *p =
+        mmap(NULL, 2 * RP_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
         return NULL;
-    (void)madvise(p, RP_CHUNK, MADV_HUGEPAGE); /* advice: fine if refused */
-    return p;
+    uint8_t *chunk = (uint8_t *)(((uintptr_t)p + RP_CHUNK - 1) & ~(uintptr_t)(RP_CHUNK - 1));
+    if (chunk > p)
+        munmap(p, (size_t)(chunk - p));
+    if (chunk + RP_CHUNK < p + 2 * RP_CHUNK)
+        munmap(chunk + RP_CHUNK, (size_t)(p + 2 * RP_CHUNK - (chunk + RP_CHUNK)));
+    (void)madvise(chunk, RP_CHUNK, MADV_HUGEPAGE); /* advice: fine if refused */
+    return chunk;
 }
 
-void *rp_hugepool_alloc(size_t size)
+/* An object of `rounded` bytes (a multiple of RP_ALIGN, at most
+ * RP_HUGEPOOL_MAX); *reused tells whether it may hold old contents (freed
+ * before, or from malloc) rather than come from a fresh chunk. */
+static void *pool_alloc(size_t rounded, bool *reused)
 {
-    size_t rounded = (size + RP_ALIGN - 1) & ~(size_t)(RP_ALIGN - 1);
-    if (size == 0 || rounded > RP_HUGEPOOL_MAX)
-        return calloc(1, size != 0 ? size : 1);
     void *p = NULL;
     g_mutex_lock(&lock);
     rp_class *c = class_of(rounded);
+    *reused = c == NULL || c->free != NULL;
     if (c != NULL && c->free != NULL) {
         p = c->free;
         c->free = c->free->next;
@@ -111,10 +129,32 @@ void *rp_hugepool_alloc(size_t size)
         }
     }
     g_mutex_unlock(&lock);
-    if (c == NULL || p == NULL)
-        return c == NULL ? calloc(1, size) : NULL;
-    memset(p, 0, rounded);
+    if (c == NULL)
+        return malloc(rounded); /* more sizes than classes */
     return p;
+}
+
+void *rp_hugepool_alloc(size_t size)
+{
+    size_t rounded = (size + RP_ALIGN - 1) & ~(size_t)(RP_ALIGN - 1);
+    bool reused = false;
+
+    if (size == 0 || rounded > RP_HUGEPOOL_MAX)
+        return calloc(1, size != 0 ? size : 1);
+    void *p = pool_alloc(rounded, &reused);
+    if (p != NULL && reused)
+        memset(p, 0, rounded);
+    return p;
+}
+
+void *rp_hugepool_alloc_buffer(size_t size)
+{
+    size_t rounded = (size + RP_ALIGN - 1) & ~(size_t)(RP_ALIGN - 1);
+    bool reused = false;
+
+    if (size == 0 || rounded > RP_HUGEPOOL_MAX)
+        return malloc(size != 0 ? size : 1);
+    return pool_alloc(rounded, &reused);
 }
 
 void rp_hugepool_free(void *p, size_t size)
@@ -139,7 +179,7 @@ void rp_hugepool_free(void *p, size_t size)
     }
     g_mutex_unlock(&lock);
     if (c == NULL)
-        free(p); /* came from calloc: more sizes than classes */
+        free(p); /* came from malloc: more sizes than classes */
 }
 
 #endif

@@ -27,8 +27,16 @@
  * sizes come from calloc), aligned to 64 bytes, or NULL. */
 void *rp_hugepool_alloc(size_t size);
 
-/* Releases `p` from rp_hugepool_alloc(size) with the same `size`. NULL is
- * ignored. */
+/*
+ * The same, with undefined contents (a buffer that is written before it is
+ * read): a reused object is not cleared. Memory never used before is
+ * zero either way and is not touched here, so that its pages are faulted
+ * in where the data is first written.
+ */
+void *rp_hugepool_alloc_buffer(size_t size);
+
+/* Releases `p` from rp_hugepool_alloc(size) or rp_hugepool_alloc_buffer(size)
+ * with the same `size`. NULL is ignored. */
 void rp_hugepool_free(void *p, size_t size);
 
 #define RP_HUGEPOOL_MAX (64 * 1024)

@@ -400,10 +400,10 @@ static rtpproc_sink *open_recording(const char *path, bool force, const rtpproc_
     r->native = fmt->encoding != RTPPROC_NATIVE_NONE;
     if (r->native) {
         r->encode = rp_g711_encoder(fmt->encoding);
-        r->raw = rp_hugepool_alloc(buffer_bytes(r));
+        r->raw = rp_hugepool_alloc_buffer(buffer_bytes(r));
         r->silence = encode(r, 0);
     } else {
-        r->pcm = rp_hugepool_alloc(buffer_bytes(r));
+        r->pcm = rp_hugepool_alloc_buffer(buffer_bytes(r));
     }
     r->base.path = strdup(path);
     if ((r->raw == NULL && r->pcm == NULL) || r->base.path == NULL)

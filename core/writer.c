@@ -90,7 +90,7 @@ static void *spare_pop(rp_writer *w, size_t size)
     void *p;
 
     if (c == NULL || c->head == NULL)
-        return rp_hugepool_alloc(size);
+        return rp_hugepool_alloc_buffer(size);
     p = c->head;
     c->head = *(void **)p;
     return p;

@@ -47,7 +47,7 @@ void rp_writer_free(rp_writer *w);
 
 /*
  * Queues fn(ctx, buf, len) and returns a spare buffer of `size` bytes
- * (from rp_hugepool_alloc(size), contents undefined) for the caller to use
+ * (from rp_hugepool_alloc_buffer(size), contents undefined) for the caller to use
  * in place of `buf`, which the writer now owns until it hands it out again
  * as a spare. `len` <= `size`. Increments *pending. Waits while
  * `max_bytes` are already queued.

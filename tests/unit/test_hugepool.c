@@ -68,6 +68,37 @@ static void test_hugepool_reuse_is_zeroed(void)
     rp_hugepool_free(d, 1000);
 }
 
+/* A buffer's contents are undefined: a reused one keeps what it held (it
+ * is not cleared for nothing), but the same memory handed out by
+ * rp_hugepool_alloc is zero again; fresh buffers are aligned and zero
+ * (new chunks are anonymous mappings). */
+static void test_hugepool_buffer_not_cleared_alloc_is(void)
+{
+    enum { SIZE = 4032 };
+    uint8_t *a = rp_hugepool_alloc_buffer(SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL((uintptr_t)a % 64, 0);
+    memset(a, 0x77, SIZE);
+    rp_hugepool_free(a, SIZE);
+    uint8_t *b = rp_hugepool_alloc_buffer(SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    if (rp_hugepool_active()) {
+        CU_ASSERT_PTR_EQUAL(b, a);
+        /* (its first bytes held the free list's link) */
+        CU_ASSERT_EQUAL(b[64], 0x77);
+        CU_ASSERT_EQUAL(b[SIZE - 1], 0x77);
+    }
+    memset(b, 0x55, SIZE);
+    rp_hugepool_free(b, SIZE);
+    uint8_t *c = rp_hugepool_alloc(SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    unsigned nonzero = 0;
+    for (unsigned j = 0; j < SIZE; j++)
+        nonzero += c[j] != 0;
+    CU_ASSERT_EQUAL(nonzero, 0);
+    rp_hugepool_free(c, SIZE);
+}
+
 /* Sizes above RP_HUGEPOOL_MAX and zero come from calloc and go back to free
  * (run under valgrind or ASan, a mismatch shows). */
 static void test_hugepool_large_and_zero_sizes(void)
@@ -132,6 +163,8 @@ CU_pSuite rtpproc_test_hugepool_suite(void)
     if (!CU_add_test(s, "3000 objects: zeroed, aligned, distinct",
                      test_hugepool_alloc_zeroed_aligned_distinct) ||
         !CU_add_test(s, "a freed object is reused, zeroed", test_hugepool_reuse_is_zeroed) ||
+        !CU_add_test(s, "a reused buffer is not cleared, an object is",
+                     test_hugepool_buffer_not_cleared_alloc_is) ||
         !CU_add_test(s, "large and zero sizes", test_hugepool_large_and_zero_sizes) ||
         !CU_add_test(s, "four threads allocating and freeing", test_hugepool_threads))
         return NULL;
