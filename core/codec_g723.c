@@ -164,4 +164,5 @@ const rtpproc_codec rp_codec_g723 = {
     .max_frames = g723_max_frames,
     .decode = g723_decode,
     .conceal = g723_conceal,
+    .runtime_library = rp_lavc_avcodec_soname,
 };

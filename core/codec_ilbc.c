@@ -173,4 +173,5 @@ const rtpproc_codec rp_codec_ilbc = {
     .max_frames = ilbc_max_frames,
     .decode = ilbc_decode,
     .conceal = ilbc_conceal,
+    .runtime_library = rp_lavc_avcodec_soname,
 };

@@ -230,6 +230,7 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
             .pt = d->pt,
             .source = d->source,
             .codec = d->spec.codec,
+            .failed = d->failed,
             .clock_rate = d->spec.clock_rate,
             .channels = d->spec.channels,
         };
@@ -262,10 +263,14 @@ static void summarise(rtpproc_engine *e, const rp_stream *s)
     if (m.note == RTPPROC_NOTE_NONE && !s->have_audio && s->truncated > 0) {
         m.note = RTPPROC_NOTE_TRUNCATED;
     } else if (m.note == RTPPROC_NOTE_NONE && !s->have_audio) {
-        bool any_unknown = false;
-        for (unsigned i = 0; i < s->ndec; i++)
+        bool any_unknown = false, any_failed = false;
+        for (unsigned i = 0; i < s->ndec; i++) {
             any_unknown |= s->dec[i].spec.codec == NULL;
-        m.note = any_unknown ? RTPPROC_NOTE_NO_CODEC : RTPPROC_NOTE_NO_AUDIO;
+            any_failed |= s->dec[i].failed != NULL;
+        }
+        m.note = any_failed    ? RTPPROC_NOTE_DECODER_FAILED
+                 : any_unknown ? RTPPROC_NOTE_NO_CODEC
+                               : RTPPROC_NOTE_NO_AUDIO;
     }
     if (s->events != NULL) {
         const rtpproc_event *ev = rp_events_list(s->events, &m.nevents);

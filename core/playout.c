@@ -73,8 +73,12 @@ rp_decoder_slot *rp_playout_format(rp_engine_shared *sh, rp_stream *s, uint8_t p
     d->source = resolve_pt(sh, &s->key, pt, &d->spec);
     if (d->spec.codec != NULL && d->spec.codec->create != NULL) {
         d->state = d->spec.codec->create(&d->spec);
-        if (d->state == NULL)
-            d->spec.codec = NULL; /* out of memory: treated as undecodable */
+        if (d->state == NULL) {
+            /* Its library missing at run time, or out of memory: undecodable,
+             * and the report says which decoder failed. */
+            d->failed = d->spec.codec;
+            d->spec.codec = NULL;
+        }
     }
     s->ndec++;
     return d;
@@ -598,8 +602,10 @@ static void recognise(rp_stream *s, rp_decoder_slot *d, const rp_pkt *p, int64_t
     rtpproc_codec_spec_make(opus, 48000, s->heur_stereo ? 2 : 1, &d->spec);
     d->source = RTPPROC_PTSRC_HEURISTIC;
     d->state = opus->create != NULL ? opus->create(&d->spec) : NULL;
-    if (d->state == NULL)
+    if (d->state == NULL) {
+        d->failed = opus;
         d->spec.codec = NULL;
+    }
     s->jit_pt = RP_NO_PT; /* the jitter clock is now known */
 }
 
@@ -634,7 +640,8 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     if (d == NULL || d->spec.codec == NULL) {
         s->undecodable++;
         if (!s->have_audio && s->note == RTPPROC_NOTE_NONE)
-            s->note = RTPPROC_NOTE_NO_CODEC;
+            s->note = d != NULL && d->failed != NULL ? RTPPROC_NOTE_DECODER_FAILED
+                                                     : RTPPROC_NOTE_NO_CODEC;
         return 0;
     }
     if (d->spec.codec->kind == RTPPROC_KIND_EVENT)
@@ -651,7 +658,7 @@ static int release(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p)
     }
     if (p->truncated)
         return 0; /* counted on arrival; cut audio is not decoded */
-    if (s->note == RTPPROC_NOTE_NO_CODEC)
+    if (s->note == RTPPROC_NOTE_NO_CODEC || s->note == RTPPROC_NOTE_DECODER_FAILED)
         s->note = RTPPROC_NOTE_NONE;
     return place_audio(sh, s, d, p, ext, loss);
 }

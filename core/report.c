@@ -22,6 +22,8 @@ static const char *note_text(enum rtpproc_stream_note n)
         return "recording failed";
     case RTPPROC_NOTE_TRUNCATED:
         return "payloads cut by the capture's snaplen, not decoded";
+    case RTPPROC_NOTE_DECODER_FAILED:
+        return "the decoder could not be started";
     default:
         return NULL;
     }
@@ -44,11 +46,13 @@ void rtpproc_report_payload_names(const rtpproc_stream_summary *s, GString *out)
         if (!s->pts[pt])
             continue;
         const rtpproc_stream_format *f = format_of(s, pt);
+        const rtpproc_codec *c = f == NULL ? NULL : f->codec != NULL ? f->codec : f->failed;
         const char *name = NULL;
         /* A PT named by --pt-map or SDP shows that name, as tshark shows the
-         * SDP name; a static PT keeps Wireshark's short name. */
-        if (f != NULL && f->codec != NULL && f->source != RTPPROC_PTSRC_STATIC)
-            name = f->codec->name;
+         * SDP name (also when its decoder failed); a static PT keeps
+         * Wireshark's short name. */
+        if (c != NULL && f->source != RTPPROC_PTSRC_STATIC)
+            name = c->name;
         else
             name = rtpproc_codec_static_pt_name(pt);
         if (!first)
@@ -61,9 +65,25 @@ void rtpproc_report_payload_names(const rtpproc_stream_summary *s, GString *out)
     }
 }
 
-/* The note; a dynamic payload type that nothing described is named in it. */
+/*
+ * The note; a dynamic payload type that nothing described is named in it,
+ * and so is a decoder that could not be started, with the library it loads.
+ */
 static const char *note_for(const rtpproc_stream_summary *s, char *buf, size_t len)
 {
+    if (s->note == RTPPROC_NOTE_DECODER_FAILED) {
+        for (unsigned i = 0; i < s->nformats && i < RTPPROC_MAX_FORMATS; i++) {
+            const rtpproc_codec *c = s->formats[i].failed;
+            if (c == NULL)
+                continue;
+            if (c->runtime_library != NULL)
+                snprintf(buf, len, "the %s decoder could not be started: it needs %s", c->name,
+                         c->runtime_library);
+            else
+                snprintf(buf, len, "the %s decoder could not be started", c->name);
+            return buf;
+        }
+    }
     /* Also for a stream with audio: its other PT (events, say) was lost. */
     if (s->note == RTPPROC_NOTE_NO_CODEC || s->note == RTPPROC_NOTE_NONE) {
         for (unsigned i = 0; i < s->nformats && i < RTPPROC_MAX_FORMATS; i++) {

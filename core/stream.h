@@ -55,6 +55,7 @@ typedef struct rp_decoder_slot {
     enum rtpproc_pt_source source;
     rtpproc_codec_spec spec;
     void *state;
+    const rtpproc_codec *failed; /* resolved codec whose create() failed (spec.codec is NULL) */
 } rp_decoder_slot;
 
 typedef struct rp_engine_shared rp_engine_shared;

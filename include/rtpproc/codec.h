@@ -61,8 +61,9 @@ struct rtpproc_codec {
     /* Output rate for a given clock rate (G.722: 16000 for an 8000 clock). */
     uint32_t (*sample_rate)(uint32_t clock_rate);
     /*
-     * Creates decoder state for `spec`; NULL on allocation failure. Codecs
-     * without state may return a non-NULL static pointer. Freed by destroy.
+     * Creates decoder state for `spec`; NULL on allocation failure, or when
+     * runtime_library cannot be loaded. Codecs without state may return a
+     * non-NULL static pointer. Freed by destroy.
      */
     void *(*create)(const rtpproc_codec_spec *spec);
     void (*destroy)(void *state);
@@ -90,6 +91,12 @@ struct rtpproc_codec {
      */
     long (*recover)(void *state, const rtpproc_codec_spec *spec, const uint8_t *next, size_t len,
                     int16_t *out, size_t frames);
+    /*
+     * The shared library the decoder loads (dlopen) when the process creates
+     * its first instance, e.g. "libavcodec.so.59"; NULL when it needs none
+     * beyond what rtpproc links. Named in the report when create() fails.
+     */
+    const char *runtime_library;
 };
 
 /* Looks a codec up by encoding name, case-insensitively. NULL if unknown. */

@@ -105,11 +105,13 @@ typedef struct rtpproc_engine_counters {
 /* Why a stream has no recording (or a partial one). */
 enum rtpproc_stream_note {
     RTPPROC_NOTE_NONE = 0,
-    RTPPROC_NOTE_NO_CODEC,    /* payload type with no decoder here */
-    RTPPROC_NOTE_NO_AUDIO,    /* only events/comfort noise */
-    RTPPROC_NOTE_RATE_CHANGE, /* later audio PT with another rate was skipped */
-    RTPPROC_NOTE_WRITE_ERROR, /* the sink failed */
-    RTPPROC_NOTE_TRUNCATED,   /* every audio payload was cut by the snaplen */
+    RTPPROC_NOTE_NO_CODEC,       /* payload type with no decoder here */
+    RTPPROC_NOTE_NO_AUDIO,       /* only events/comfort noise */
+    RTPPROC_NOTE_RATE_CHANGE,    /* later audio PT with another rate was skipped */
+    RTPPROC_NOTE_WRITE_ERROR,    /* the sink failed */
+    RTPPROC_NOTE_TRUNCATED,      /* every audio payload was cut by the snaplen */
+    RTPPROC_NOTE_DECODER_FAILED, /* the codec is known, but its decoder could not be
+                                    created (runtime_library missing, out of memory) */
 };
 
 /* Where a stream's payload type got its codec (resolution order: MAP, SDP, STATIC/DEFAULT). */
@@ -129,8 +131,10 @@ enum rtpproc_pt_source {
 typedef struct rtpproc_stream_format {
     unsigned pt;
     enum rtpproc_pt_source source;
-    const rtpproc_codec *codec; /* NULL: no decoder */
-    uint32_t clock_rate;        /* 0 when unknown */
+    const rtpproc_codec *codec;  /* NULL: no decoder */
+    const rtpproc_codec *failed; /* the codec the PT resolved to when its decoder could not
+                                    be created (codec is then NULL), else NULL */
+    uint32_t clock_rate;         /* 0 when unknown */
     unsigned channels;
 } rtpproc_stream_format;
 

@@ -7,7 +7,10 @@
  * rp_lavc_open() calls once with the real sonames: a soname that does not
  * exist, or a library without libavcodec's functions, must give NULL (and
  * rp_lavc_open_lib() NULL for it), never a crash. The decoding itself is
- * checked against libavcodec in test_codec_amr_lavc.c.
+ * checked against libavcodec in test_codec_amr_lavc.c. What the user then
+ * sees: iLBC and G.723.1 name the library they load (runtime_library), and
+ * the report's note for a decoder that could not start names it
+ * (integration.lavc_lazy_load runs rtpproc without the library).
  *
  * codec_lavc.c is built only with the iLBC or G.723.1 codec, so its
  * functions are declared weak here and the suite registers its tests only
@@ -20,9 +23,11 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <glib.h>
 
 #include "codec_lavc.h"
 #include "rtpproc/codec.h"
+#include "rtpproc/report.h"
 
 CU_pSuite rtpproc_test_codec_lavc_suite(void);
 
@@ -166,12 +171,77 @@ static void test_lavc_library_without_the_functions_gives_null(void)
     CU_ASSERT_PTR_NULL(rp_lavc_lib_load(rp_lavc_avutil_soname, rp_lavc_avcodec_soname));
 }
 
+/*
+ * iLBC and G.723.1 name the library they load (the report's note says it
+ * when their decoder cannot start); every other codec is linked, none.
+ */
+static void test_lavc_codecs_name_their_library(void)
+{
+    unsigned lavc = 0; /* codecs using libavcodec */
+    for (const rtpproc_codec *const *c = rtpproc_codec_all(); *c != NULL; c++) {
+        bool uses_lavc = strcmp((*c)->name, "iLBC") == 0 || strcmp((*c)->name, "G723") == 0;
+        if (!uses_lavc) {
+            CU_ASSERT_PTR_NULL((*c)->runtime_library);
+            continue;
+        }
+        lavc++;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(rp_lavc_avcodec_soname);
+        CU_ASSERT_PTR_EQUAL((*c)->runtime_library, rp_lavc_avcodec_soname);
+    }
+    CU_ASSERT(lavc <= 2);
+}
+
+/* The report of a stream whose decoder `c` (as PT 99, from --pt-map) could not start. */
+static void check_failed_note(const rtpproc_codec *c, const char *note)
+{
+    rtpproc_stream_summary m;
+    memset(&m, 0, sizeof(m));
+    m.pts[99] = 1;
+    m.first_pt = 99;
+    m.packets = m.undecodable = 10;
+    m.nformats = 1;
+    m.formats[0] = (rtpproc_stream_format){
+        .pt = 99, .source = RTPPROC_PTSRC_MAP, .failed = c, .clock_rate = 8000, .channels = 1};
+    m.note = RTPPROC_NOTE_DECODER_FAILED;
+
+    GString *out = g_string_new(NULL);
+    rtpproc_report_json(&m, 1, NULL, NULL, out);
+    char *want = g_strdup_printf("\"note\":\"%s\"", note);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out->str, want));
+    g_free(want);
+    want = g_strdup_printf("\"payload\":\"%s\"", c->name);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out->str, want));
+    g_free(want);
+    g_string_truncate(out, 0);
+    rtpproc_report_text_stream(&m, out);
+    want = g_strdup_printf("(%s)\n", note);
+    CU_ASSERT(g_str_has_suffix(out->str, want));
+    g_free(want);
+    g_string_free(out, TRUE);
+}
+
+/* A decoder that could not start is named in the note, with the library it loads. */
+static void test_lavc_failed_decoder_note(void)
+{
+    check_failed_note(rtpproc_codec_find_by_name("PCMA"), "the PCMA decoder could not be started");
+    const rtpproc_codec *ilbc = rtpproc_codec_find_by_name("iLBC");
+    if (ilbc != NULL) {
+        char *note = g_strdup_printf("the iLBC decoder could not be started: it needs %s",
+                                     rp_lavc_avcodec_soname);
+        check_failed_note(ilbc, note);
+        g_free(note);
+    }
+}
+
 CU_pSuite rtpproc_test_codec_lavc_suite(void)
 {
     CU_pSuite s = CU_add_suite("codec_lavc", NULL, NULL);
     if (s == NULL)
         return NULL;
-    if (CU_add_test(s, "lavc_sonames_from_headers", test_lavc_sonames_from_headers) == NULL)
+    if (CU_add_test(s, "lavc_sonames_from_headers", test_lavc_sonames_from_headers) == NULL ||
+        CU_add_test(s, "lavc_codecs_name_their_library", test_lavc_codecs_name_their_library) ==
+            NULL ||
+        CU_add_test(s, "lavc_failed_decoder_note", test_lavc_failed_decoder_note) == NULL)
         return NULL;
     if (rtpproc_codec_find_by_name("iLBC") == NULL && rtpproc_codec_find_by_name("G723") == NULL)
         return s;
