@@ -21,11 +21,11 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <glib.h>
 #include <libavcodec/avcodec.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/log.h>
@@ -162,20 +162,27 @@ void rp_lavc_lib_free(rp_lavc_lib *lib)
     free(lib);
 }
 
-static gpointer load_process_lib(gpointer unused)
+/*
+ * The process's pair, loaded by the first rp_lavc_open(); NULL after a failed
+ * load, which is kept too: a missing library is not looked for again per
+ * stream. pthread_once() rather than GOnce: ThreadSanitizer sees the
+ * ordering it gives, not GOnce's (GLib waits on futexes TSan cannot see,
+ * as .ci/tsan.supp says of GMutex).
+ */
+static pthread_once_t process_lib_once = PTHREAD_ONCE_INIT;
+static rp_lavc_lib *process_lib;
+
+static void load_process_lib(void)
 {
-    (void)unused;
-    return rp_lavc_lib_load(rp_lavc_avcodec_soname, rp_lavc_avutil_soname);
+    process_lib = rp_lavc_lib_load(rp_lavc_avcodec_soname, rp_lavc_avutil_soname);
 }
 
 rp_lavc *rp_lavc_open(const char *name, int sample_rate, unsigned channels, int block_align,
                       size_t max_packet)
 {
-    /* A failed load is kept too: a missing library is not looked for again per stream. */
-    static GOnce once = G_ONCE_INIT;
-    const rp_lavc_lib *lib = g_once(&once, load_process_lib, NULL);
-
-    return rp_lavc_open_lib(lib, name, sample_rate, channels, block_align, max_packet);
+    if (pthread_once(&process_lib_once, load_process_lib) != 0)
+        return NULL;
+    return rp_lavc_open_lib(process_lib, name, sample_rate, channels, block_align, max_packet);
 }
 
 rp_lavc *rp_lavc_open_lib(const rp_lavc_lib *lib, const char *name, int sample_rate,
