@@ -557,10 +557,27 @@ int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
     return rp_engine_feed_ordered(e, d, e->counters.datagrams + 1);
 }
 
-int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_t order)
-{
+/* What a datagram is before any state changes: its RTP header, stream key
+ * and the key's hash. */
+typedef struct rp_parsed {
+    int parse; /* rtpproc_rtp_parse()'s result */
     rtpproc_rtp_hdr h;
     rp_key k;
+    uint32_t hash;
+} rp_parsed;
+
+static void parse(const rtpproc_datagram *d, rp_parsed *out)
+{
+    out->parse = rtpproc_rtp_parse(d->payload, d->caplen, d->len, &out->h);
+    if (out->parse == RTPPROC_PARSE_OK) {
+        make_key(&out->k, &d->flow, out->h.ssrc);
+        out->hash = rp_key_hash(&out->k);
+    }
+}
+
+static int feed_parsed(rtpproc_engine *e, const rtpproc_datagram *d, const rp_parsed *pd,
+                       uint64_t order)
+{
     int rc;
 
     e->sh.error[0] = '\0';
@@ -569,7 +586,7 @@ int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_
     rtpproc_engine_set_epoch(e, d->ts);
     int expired = expire(e, d->ts);
 
-    switch (rtpproc_rtp_parse(d->payload, d->caplen, d->len, &h)) {
+    switch (pd->parse) {
     case RTPPROC_PARSE_OK:
         break;
     case RTPPROC_PARSE_TRUNCATED:
@@ -586,40 +603,112 @@ int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_
             rtpproc_engine_learn_sdp(e, d->payload, d->caplen);
         return expired < 0 ? expired : RTPPROC_PKT_NOT_RTP;
     }
-    if (e->cfg.ssrc_filter_set && h.ssrc != e->cfg.ssrc_filter) {
+    const rtpproc_rtp_hdr *h = &pd->h;
+    if (e->cfg.ssrc_filter_set && h->ssrc != e->cfg.ssrc_filter) {
         e->counters.filtered++;
         return expired < 0 ? expired : RTPPROC_PKT_FILTERED;
     }
     e->counters.rtp++;
-    if (h.truncated)
+    if (h->truncated)
         e->counters.payload_truncated++;
 
     rp_pkt p = {
         .arrival = d->ts,
-        .seq = h.seq,
-        .ts = h.ts,
-        .pt = h.pt,
-        .marker = h.marker,
-        .truncated = h.truncated,
-        .payload = h.payload,
-        .payload_len = h.truncated ? h.payload_caplen : h.payload_len,
+        .seq = h->seq,
+        .ts = h->ts,
+        .pt = h->pt,
+        .marker = h->marker,
+        .truncated = h->truncated,
+        .payload = h->payload,
+        .payload_len = h->truncated ? h->payload_caplen : h->payload_len,
     };
-    make_key(&k, &d->flow, h.ssrc);
-    uint32_t hash = rp_key_hash(&k); /* for the stream and, on a miss, probation */
-    rp_stream *s = rp_keytab_find(&e->streams, &k, hash);
+    rp_stream *s = rp_keytab_find(&e->streams, &pd->k, pd->hash);
     if (s != NULL) {
         prefetch_stream(s);
         rp_list_unlink(&e->lru, &s->lru);
         rp_list_append(&e->lru, &s->lru);
         rc = stream_packet(e, s, &p, true);
     } else {
-        rc = probation_packet(e, &k, hash, &p);
+        rc = probation_packet(e, &pd->k, pd->hash, &p);
         if (rc == RTPPROC_ELIMIT)
             return expired < 0 ? expired : RTPPROC_PKT_DROPPED;
     }
     if (rc < 0)
         return rc;
     return expired < 0 ? expired : RTPPROC_PKT_RTP;
+}
+
+int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_t order)
+{
+    rp_parsed pd;
+
+    parse(d, &pd);
+    return feed_parsed(e, d, &pd, order);
+}
+
+/*
+ * How far rtpproc_engine_feed_batch() looks ahead: a datagram's table slot
+ * is fetched RP_AHEAD datagrams before it is fed, its stream one step
+ * later, the place its audio goes one step after that.
+ */
+#define RP_AHEAD 3
+
+/* The stream of an upcoming datagram, if it has one (a hint only: the
+ * pointer must not outlive the next feed). */
+static rp_stream *upcoming(const rtpproc_engine *e, const rp_parsed *pd)
+{
+    if (pd->parse != RTPPROC_PARSE_OK)
+        return NULL;
+    return rp_keytab_find(&e->streams, &pd->k, pd->hash);
+}
+
+int rtpproc_engine_feed_batch(rtpproc_engine *e, const rtpproc_datagram *d, size_t n, int *verdicts)
+{
+    rp_parsed ahead[RP_AHEAD + 1];
+
+    if (e->shards != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            if ((verdicts[i] = rtpproc_engine_feed(e, &d[i])) < 0)
+                return verdicts[i];
+        }
+        return RTPPROC_OK;
+    }
+    /*
+     * With thousands of streams a datagram's table slot, stream and
+     * recording buffer are all out of the caches, and feeding it waits for
+     * each in turn. Here the memory of the next datagrams is asked for
+     * while the current one is fed: parsed and its slot fetched RP_AHEAD
+     * datagrams early, its stream fetched two early, its sink asked to
+     * fetch where the audio goes one early. Lookups are repeated at each
+     * step, so feeding in between (streams opened, closed) only costs a
+     * wasted fetch, never a stale pointer.
+     */
+    for (size_t i = 0; i < n + RP_AHEAD; i++) {
+        if (i < n) {
+            rp_parsed *pd = &ahead[i % (RP_AHEAD + 1)];
+            parse(&d[i], pd);
+            if (pd->parse == RTPPROC_PARSE_OK)
+                __builtin_prefetch(rp_keytab_slot(&e->streams, pd->hash));
+        }
+        if (i >= 1 && i - 1 < n) {
+            rp_stream *s = upcoming(e, &ahead[(i - 1) % (RP_AHEAD + 1)]);
+            if (s != NULL)
+                prefetch_stream(s);
+        }
+        if (i >= 2 && i - 2 < n) {
+            rp_stream *s = upcoming(e, &ahead[(i - 2) % (RP_AHEAD + 1)]);
+            if (s != NULL && s->sink != NULL && s->sink->ops->prefetch != NULL)
+                s->sink->ops->prefetch(s->sink);
+        }
+        if (i >= RP_AHEAD) {
+            size_t j = i - RP_AHEAD;
+            verdicts[j] =
+                feed_parsed(e, &d[j], &ahead[j % (RP_AHEAD + 1)], e->counters.datagrams + 1);
+            if (verdicts[j] < 0)
+                return verdicts[j];
+        }
+    }
+    return RTPPROC_OK;
 }
 
 int rtpproc_engine_tick(rtpproc_engine *e, rtpproc_time_ns now)

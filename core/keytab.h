@@ -60,6 +60,12 @@ int rp_keytab_insert(rp_keytab *t, void *value, uint32_t hash);
  */
 void rp_keytab_remove(rp_keytab *t, const rp_key *k, uint32_t hash);
 
+/* The slot where a lookup of `hash` starts, to prefetch it. */
+static inline const rp_keytab_entry *rp_keytab_slot(const rp_keytab *t, uint32_t hash)
+{
+    return &t->slots[hash & t->mask];
+}
+
 /* Values held. */
 size_t rp_keytab_size(const rp_keytab *t);
 

@@ -47,6 +47,7 @@ typedef struct recorder {
     uint8_t silence;       /* silence byte of the native encoding */
     const uint8_t *encode; /* native files: rp_g711_encoder()'s table */
     size_t used;           /* frames waiting in buf */
+    size_t last_frames;    /* frames of the last write (rec_prefetch) */
     size_t limit;          /* frames at which buf is written: the buffer's size, but
                             * less the first time in factories' recorders (stagger) */
     int16_t *pcm;          /* PCM files: RTPPROC_RECORDER_BUFFER_FRAMES * channels */
@@ -180,6 +181,7 @@ static size_t room(const recorder *r, uint64_t want)
 /* Accounts `take` frames just put in the buffer; writes it out when full. */
 static int commit(recorder *r, size_t take)
 {
+    r->last_frames = take;
     r->used += take;
     r->base.frames += take;
     if (r->used == r->limit) {
@@ -287,12 +289,29 @@ static int rec_close(rtpproc_sink *s)
     return rc;
 }
 
+/* The next write's bytes in the buffer, if it is as long as the last one
+ * (rtpproc_engine_feed_batch calls this a datagram ahead). */
+static void rec_prefetch(rtpproc_sink *s)
+{
+    const recorder *r = (const recorder *)s;
+    size_t unit = s->fmt.channels * (r->native ? 1 : sizeof(int16_t));
+    const uint8_t *buf = r->native ? r->raw : (const uint8_t *)r->pcm;
+    size_t at = r->used * unit, end = r->limit * unit;
+    size_t bytes = r->last_frames * unit;
+
+    if (bytes > end - at)
+        bytes = end - at;
+    for (size_t off = 0; off < bytes; off += 64)
+        __builtin_prefetch(buf + at + off, 1, 3);
+}
+
 static const rtpproc_sink_ops recorder_ops = {
     .write_pcm = rec_write_pcm,
     .write_native = rec_write_native,
     .write_silence = rec_write_silence,
     .flush = rec_flush,
     .close = rec_close,
+    .prefetch = rec_prefetch,
 };
 
 /*

@@ -232,6 +232,18 @@ RTPPROC_API void rtpproc_engine_free(rtpproc_engine *e);
  */
 RTPPROC_API int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d);
 
+/*
+ * Feeds d[0..n) in order, as n rtpproc_engine_feed() calls would, with
+ * verdicts[i] set to what the i-th would have returned; faster with many
+ * streams (the next datagrams' stream state is fetched from memory while
+ * the current one is fed). Every datagram and the bytes it points to must
+ * stay valid during the call. Returns RTPPROC_OK, or stops at the first
+ * datagram whose verdict is negative and returns that status (verdicts of
+ * the datagrams after it are not set, and they are not fed).
+ */
+RTPPROC_API int rtpproc_engine_feed_batch(rtpproc_engine *e, const rtpproc_datagram *d, size_t n,
+                                          int *verdicts);
+
 /* Closes streams idle at capture time `now` (live housekeeping). Status as feed. */
 RTPPROC_API int rtpproc_engine_tick(rtpproc_engine *e, rtpproc_time_ns now);
 

@@ -47,6 +47,11 @@ typedef struct rtpproc_sink_ops {
     int (*flush)(rtpproc_sink *s);
     /* Flushes, finalises the header, frees the sink. Always frees. */
     int (*close)(rtpproc_sink *s);
+    /*
+     * A hint that a write of about the size of the last one comes soon:
+     * the sink may fetch the memory it will write into. Optional (NULL).
+     */
+    void (*prefetch)(rtpproc_sink *s);
 } rtpproc_sink_ops;
 
 /* Base of every sink; implementations embed it first. */

@@ -51,8 +51,12 @@ static int cap_close(rtpproc_sink *s)
     return 0;
 }
 
-static const rtpproc_sink_ops cap_ops = {cap_write_pcm, NULL, cap_write_silence, cap_flush,
-                                         cap_close};
+static const rtpproc_sink_ops cap_ops = {
+    .write_pcm = cap_write_pcm,
+    .write_silence = cap_write_silence,
+    .flush = cap_flush,
+    .close = cap_close,
+};
 
 rtpproc_sink *test_capsink_open(void *ud, const rtpproc_sink_info *info,
                                 const rtpproc_sink_format *fmt, int *status, char *err, size_t len)
