@@ -695,6 +695,58 @@ static int create_engine(cli *c, run *r)
 }
 
 /*
+ * Frames gathered from one input to be fed together: their datagrams (the
+ * engine looks ahead in them, rtpproc_engine_feed_batch), and their record
+ * headers and bytes for -w.
+ */
+#define RP_BATCH 32
+typedef struct batch {
+    rtpproc_datagram dg[RP_BATCH];
+    struct pcap_pkthdr hdr[RP_BATCH];
+    const uint8_t *data[RP_BATCH];
+    int verdict[RP_BATCH];
+    size_t n;
+} batch;
+
+/*
+ * Decodes a frame into the batch. Returns false when the batch must be fed
+ * now: a reassembled datagram lives in the decoder only until its next
+ * frame.
+ */
+static bool add_frame(run *r, const rp_input *in, batch *b, const struct pcap_pkthdr *h,
+                      const uint8_t *data, rtpproc_time_ns ts)
+{
+    /* The first frame of the capture, whatever it is, is where the
+     * Wireshark player's arrival offsets count from (--timing jitter). */
+    rtpproc_engine_set_epoch(r->engine, ts);
+    rtpproc_datagram *dg = &b->dg[b->n];
+    if (rtpproc_decode_frame(r->decoder, in->linktype, ts, data, h->caplen, h->len, dg) !=
+        RTPPROC_PARSE_OK)
+        return true;
+    b->hdr[b->n] = *h;
+    b->data[b->n] = data;
+    b->n++;
+    return dg->payload >= data && dg->payload <= data + h->caplen;
+}
+
+/* Feeds the batch; false (after the message) when a recording failed. */
+static bool feed_batch(run *r, batch *b)
+{
+    int rc = rtpproc_engine_feed_batch(r->engine, b->dg, b->n, b->verdict);
+    for (size_t i = 0; i < b->n && b->verdict[i] >= 0; i++) {
+        if (b->verdict[i] == RTPPROC_PKT_RTP && r->dumper != NULL)
+            pcap_dump((u_char *)r->dumper, &b->hdr[i], b->data[i]);
+    }
+    b->n = 0;
+    if (rc < 0) {
+        error_msg("%s", rtpproc_engine_error(r->engine));
+        set_status(r, EXIT_USAGE);
+        return false;
+    }
+    return true;
+}
+
+/*
  * Reads one input to its end. Returns false when reading must stop
  * altogether (signal, or a recording that could not be written).
  */
@@ -704,20 +756,24 @@ static bool read_input(cli *c, run *r, rp_input *in)
     const struct pcap_pkthdr *h;
     const uint8_t *data;
     rtpproc_time_ns ts;
-    rtpproc_datagram dg;
+    batch *b = g_new(batch, 1);
 
+    b->n = 0;
     /* Checked before, but a file may have changed since. */
     if (rp_input_open(in, err, sizeof(err)) != RP_OPEN_OK) {
         error_msg("%s", err);
         set_status(r, EXIT_INPUT);
+        g_free(b);
         return true;
     }
     if (rp_input_set_filter(in, input_filter(c, in->linktype), err, sizeof(err)) != 0) {
         error_msg("invalid filter expression '%s': %s", input_filter(c, in->linktype), err);
         set_status(r, EXIT_USAGE);
         rp_input_close(in);
+        g_free(b);
         return true;
     }
+    bool go_on = true;
     for (;;) {
         if (stop_signal != 0)
             break;
@@ -733,24 +789,17 @@ static bool read_input(cli *c, run *r, rp_input *in)
             set_status(r, EXIT_INPUT);
             break;
         }
-        /* The first frame of the capture, whatever it is, is where the
-         * Wireshark player's arrival offsets count from (--timing jitter). */
-        rtpproc_engine_set_epoch(r->engine, ts);
-        if (rtpproc_decode_frame(r->decoder, in->linktype, ts, data, h->caplen, h->len, &dg) !=
-            RTPPROC_PARSE_OK)
-            continue;
-        int verdict = rtpproc_engine_feed(r->engine, &dg);
-        if (verdict < 0) {
-            error_msg("%s", rtpproc_engine_error(r->engine));
-            set_status(r, EXIT_USAGE);
-            rp_input_close(in);
-            return false;
-        }
-        if (verdict == RTPPROC_PKT_RTP && r->dumper != NULL)
-            pcap_dump((u_char *)r->dumper, h, data);
+        /* More frames while the ones read stay valid (the direct reader's
+         * buffer holds them), then all of them are fed at once. */
+        bool more = add_frame(r, in, b, h, data, ts);
+        while (more && b->n < RP_BATCH && rp_input_next_kept(in, &h, &data, &ts) == RP_READ_FRAME)
+            more = add_frame(r, in, b, h, data, ts);
+        if (!(go_on = feed_batch(r, b)))
+            break;
     }
     rp_input_close(in);
-    return stop_signal == 0;
+    g_free(b);
+    return go_on && stop_signal == 0;
 }
 
 static void install_signals(void)

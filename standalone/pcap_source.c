@@ -91,43 +91,54 @@ static int direct_stop(rp_input *in)
     return fseeko(in->fp, next, SEEK_SET);
 }
 
+/* The next record if the buffer holds all of it, else RP_READ_LATER (or
+ * RP_DIRECT_FALLBACK for a record only libpcap may read). */
+static int direct_take(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **data,
+                       rtpproc_time_ns *ts)
+{
+    size_t avail = in->buf_len - in->buf_pos;
+    if (avail < RP_PCAP_REC_HDR)
+        return RP_READ_LATER;
+    const uint8_t *rec = in->buf + in->buf_pos;
+    uint32_t f[4]; /* ts_sec, ts_usec (or ns), incl_len, orig_len */
+    memcpy(f, rec, sizeof(f));
+    if (in->swapped) {
+        for (size_t i = 0; i < 4; i++)
+            f[i] = bswap_32(f[i]);
+    }
+    uint32_t caplen = f[2];
+    if (caplen > RP_PCAP_MAX_SNAPLEN || caplen > (uint32_t)in->snaplen)
+        return RP_DIRECT_FALLBACK; /* libpcap refuses or cuts it */
+    if (avail - RP_PCAP_REC_HDR < caplen)
+        return RP_READ_LATER;
+    /* As libpcap fills them: a native file's fields are signed, a swapped
+     * file's unsigned (its SWAPLONG). */
+    int64_t sec = in->swapped ? (int64_t)f[0] : (int64_t)(int32_t)f[0];
+    int64_t sub = in->swapped ? (int64_t)f[1] : (int64_t)(int32_t)f[1];
+    in->hdr.ts.tv_sec = (time_t)sec;
+    in->hdr.ts.tv_usec = (suseconds_t)(sub * in->usec_mult);
+    in->hdr.caplen = caplen;
+    in->hdr.len = f[3];
+    in->buf_pos += RP_PCAP_REC_HDR + caplen;
+    in->frames++;
+    *hdr = &in->hdr;
+    *data = rec + RP_PCAP_REC_HDR;
+    *ts = rp_input_ts(in, &in->hdr);
+    return RP_READ_FRAME;
+}
+
 static int direct_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **data,
                        rtpproc_time_ns *ts)
 {
     for (;;) {
+        int rc = direct_take(in, hdr, data, ts);
+        if (rc != RP_READ_LATER)
+            return rc;
         size_t avail = in->buf_len - in->buf_pos;
-        if (avail >= RP_PCAP_REC_HDR) {
-            const uint8_t *rec = in->buf + in->buf_pos;
-            uint32_t f[4]; /* ts_sec, ts_usec (or ns), incl_len, orig_len */
-            memcpy(f, rec, sizeof(f));
-            if (in->swapped) {
-                for (size_t i = 0; i < 4; i++)
-                    f[i] = bswap_32(f[i]);
-            }
-            uint32_t caplen = f[2];
-            if (caplen > RP_PCAP_MAX_SNAPLEN || caplen > (uint32_t)in->snaplen)
-                return RP_DIRECT_FALLBACK; /* libpcap refuses or cuts it */
-            if (avail - RP_PCAP_REC_HDR >= caplen) {
-                /* As libpcap fills them: a native file's fields are
-                 * signed, a swapped file's unsigned (its SWAPLONG). */
-                int64_t sec = in->swapped ? (int64_t)f[0] : (int64_t)(int32_t)f[0];
-                int64_t sub = in->swapped ? (int64_t)f[1] : (int64_t)(int32_t)f[1];
-                in->hdr.ts.tv_sec = (time_t)sec;
-                in->hdr.ts.tv_usec = (suseconds_t)(sub * in->usec_mult);
-                in->hdr.caplen = caplen;
-                in->hdr.len = f[3];
-                in->buf_pos += RP_PCAP_REC_HDR + caplen;
-                in->frames++;
-                *hdr = &in->hdr;
-                *data = rec + RP_PCAP_REC_HDR;
-                *ts = rp_input_ts(in, &in->hdr);
-                return RP_READ_FRAME;
-            }
-        }
         if (in->eof)
             return avail == 0 ? RP_READ_END : RP_DIRECT_FALLBACK; /* cut record: libpcap says so */
-        /* The partial record moves to the front (the frame handed out last
-         * is no longer needed: it is valid only until this call). */
+        /* The partial record moves to the front (the frames handed out
+         * before are no longer needed: they are valid only until this call). */
         memmove(in->buf, in->buf + in->buf_pos, avail);
         in->buf_len = avail;
         in->buf_pos = 0;
@@ -256,6 +267,15 @@ int rp_input_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **
     if (strstr(msg, "truncated") != NULL)
         return RP_READ_TRUNCATED;
     return RP_READ_ERROR;
+}
+
+int rp_input_next_kept(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **data,
+                       rtpproc_time_ns *ts)
+{
+    if (!in->direct)
+        return RP_READ_LATER;
+    int rc = direct_take(in, hdr, data, ts);
+    return rc == RP_READ_FRAME ? rc : RP_READ_LATER;
 }
 
 void rp_input_close(rp_input *in)

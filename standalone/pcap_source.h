@@ -34,6 +34,7 @@ enum rp_read_result {
     RP_READ_END = 0,        /* end of file */
     RP_READ_TRUNCATED = -1, /* the file ends inside a record */
     RP_READ_ERROR = -2,     /* any other read error (I/O, corrupt pcapng block, EINTR) */
+    RP_READ_LATER = 2,      /* rp_input_next_kept(): nothing read, call rp_input_next() */
 };
 
 typedef struct rp_input {
@@ -94,6 +95,18 @@ int rp_input_set_filter(rp_input *in, const char *expr, char *err, size_t errlen
  */
 int rp_input_next(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **data,
                   rtpproc_time_ns *ts, char *err, size_t errlen);
+
+/*
+ * As rp_input_next(), but only while the frames handed out since the last
+ * rp_input_next() call stay valid: where the next frame would reuse their
+ * memory (the direct reader's buffer must be refilled, or the frame comes
+ * through libpcap) it reads nothing and returns RP_READ_LATER. *hdr is
+ * overwritten by the next call (copy it); *data stays valid until the
+ * next rp_input_next(). Lets the caller gather frames and feed them
+ * together (rtpproc_engine_feed_batch).
+ */
+int rp_input_next_kept(rp_input *in, const struct pcap_pkthdr **hdr, const uint8_t **data,
+                       rtpproc_time_ns *ts);
 
 /* Closes the handle (stdin is not reopened afterwards). Safe when closed. */
 void rp_input_close(rp_input *in);
