@@ -738,6 +738,10 @@ int rtpproc_engine_finish(rtpproc_engine *e)
     if (e->shards != NULL)
         return rp_shards_finish(e->shards);
     int rc = 0;
+    /* Every recording starts finalising before any is waited for: with a
+     * writer thread they then end in one run of its queue. */
+    for (rp_link *l = e->lru.head; l != NULL; l = l->next)
+        (void)rp_playout_close_begin(&e->sh, RP_CONTAINER(l, rp_stream, lru));
     for (rp_stream *s; (s = oldest_stream(e)) != NULL;) {
         int r = close_stream(e, s);
         if (r < 0 && rc == 0)

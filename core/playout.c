@@ -941,13 +941,30 @@ int rp_playout_flush(rp_engine_shared *sh, rp_stream *s)
     return rc < 0 ? sink_failed(sh, s, rc) : 0;
 }
 
-int rp_playout_close(rp_engine_shared *sh, rp_stream *s)
+/* The end of a stream's audio: what the reorder window still holds. */
+static int play_out_rest(rp_engine_shared *sh, rp_stream *s)
 {
     if (s->have_cand) {
         s->have_cand = false; /* never followed up: dropped */
         s->late++;
     }
-    int rc = flush_ring(sh, s);
+    return flush_ring(sh, s);
+}
+
+int rp_playout_close_begin(rp_engine_shared *sh, rp_stream *s)
+{
+    if (s->closing)
+        return s->close_rc;
+    s->closing = true;
+    s->close_rc = play_out_rest(sh, s);
+    if (s->sink != NULL && s->sink->ops->close_begin != NULL)
+        (void)s->sink->ops->close_begin(s->sink); /* its status comes from close() */
+    return s->close_rc;
+}
+
+int rp_playout_close(rp_engine_shared *sh, rp_stream *s)
+{
+    int rc = s->closing ? s->close_rc : play_out_rest(sh, s);
     if (s->sink != NULL) {
         s->overlap_frames = rp_join_overlap(s->sink);
         int crc = s->sink->ops->close(s->sink);

@@ -60,6 +60,8 @@ typedef struct recorder {
     rp_writer *writer; /* the factory's, or NULL: writes in the caller's thread */
     unsigned pending;  /* jobs on the writer (its lock guards it); sf is the
                         * writer's while non-zero */
+    bool closing;      /* rec_close_begin queued the finalisation */
+    int close_rc;      /* its result, once pending is zero */
 } recorder;
 
 /* Bytes of the recorder's buffer (raw or pcm). */
@@ -272,6 +274,58 @@ static int rec_flush(rtpproc_sink *s)
     return get_error(r);
 }
 
+/*
+ * The header's sizes for every frame written, then libsndfile's close and
+ * the descriptor's, where the SNDFILE is owned (after the sink's queued
+ * writes). The first error wins.
+ */
+static int finalise(recorder *r)
+{
+    int rc = get_error(r);
+
+    if (rc == RTPPROC_OK && r->sf != NULL) {
+        /* sf_close rewrites the header too, but reports no failure of it. */
+        sf_command(r->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+        if (sf_error(r->sf) != SF_ERR_NO_ERROR)
+            rc = RTPPROC_EIO;
+    }
+    if (r->sf != NULL && sf_close(r->sf) != SF_ERR_NO_ERROR && rc == RTPPROC_OK)
+        rc = RTPPROC_EIO;
+    r->sf = NULL;
+    /* close() can report a delayed write error (NFS, quota). */
+    if (r->fd >= 0 && close(r->fd) != 0 && rc == RTPPROC_OK)
+        rc = RTPPROC_EIO;
+    r->fd = -1;
+    return rc;
+}
+
+/* finalise() as a writer-thread job. */
+static void finalise_job(void *ctx, const void *buf, size_t len)
+{
+    recorder *r = ctx;
+
+    (void)buf;
+    (void)len;
+    r->close_rc = finalise(r);
+}
+
+/*
+ * With a writer thread the last buffer and the finalisation are queued,
+ * so that the engine can end thousands of recordings without waiting for
+ * each in turn (10 000 one after the other: 0.15-0.22 s).
+ */
+static int rec_close_begin(rtpproc_sink *s)
+{
+    recorder *r = (recorder *)s;
+
+    if (r->writer == NULL || r->closing)
+        return get_error(r);
+    write_buffer(r);
+    r->closing = true;
+    rp_writer_call(r->writer, finalise_job, r, &r->pending);
+    return get_error(r);
+}
+
 static int rec_close(rtpproc_sink *s)
 {
     recorder *r = (recorder *)s;
@@ -279,12 +333,14 @@ static int rec_close(rtpproc_sink *s)
 
     if (r == NULL)
         return RTPPROC_OK;
-    rc = rec_flush(s);
-    if (r->sf != NULL && sf_close(r->sf) != SF_ERR_NO_ERROR && rc == RTPPROC_OK)
-        rc = RTPPROC_EIO;
-    /* close() can report a delayed write error (NFS, quota). */
-    if (r->fd >= 0 && close(r->fd) != 0 && rc == RTPPROC_OK)
-        rc = RTPPROC_EIO;
+    if (r->closing) {
+        sync_writer(r);
+        rc = r->close_rc;
+    } else {
+        write_buffer(r);
+        sync_writer(r);
+        rc = finalise(r);
+    }
     free_recorder(r);
     return rc;
 }
@@ -311,6 +367,7 @@ static const rtpproc_sink_ops recorder_ops = {
     .write_silence = rec_write_silence,
     .flush = rec_flush,
     .close = rec_close,
+    .close_begin = rec_close_begin,
     .prefetch = rec_prefetch,
 };
 

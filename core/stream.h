@@ -137,6 +137,8 @@ typedef struct rp_stream {
     uint64_t file_offset;    /* --per-direction: the recording's frame at our frame 0 */
     uint64_t overlap_frames; /* --per-direction: audio frames another SSRC had written */
     char *file;              /* path copy, owned by the stream */
+    bool closing;            /* rp_playout_close_begin ran: only close may follow */
+    int close_rc;            /* its status */
 
     /* RFC 4733 telephone-events (events.c) */
     int64_t first_ext_ts;     /* extended timestamp of the first released packet */
@@ -158,6 +160,13 @@ struct rp_engine_shared {
 /* Playout entry points (playout.c). Return 0 or a negative status. */
 int rp_playout_packet(rp_engine_shared *sh, rp_stream *s, const rp_pkt *p);
 int rp_playout_close(rp_engine_shared *sh, rp_stream *s);
+/*
+ * The first half of rp_playout_close: plays out what the reorder window
+ * holds and lets the sink start finalising in the background
+ * (close_begin). Nothing may be fed to the stream afterwards; the status
+ * is also returned by the rp_playout_close that must follow.
+ */
+int rp_playout_close_begin(rp_engine_shared *sh, rp_stream *s);
 int rp_playout_flush(rp_engine_shared *sh, rp_stream *s);
 void rp_playout_free(rp_stream *s);
 

@@ -48,6 +48,13 @@ typedef struct rtpproc_sink_ops {
     /* Flushes, finalises the header, frees the sink. Always frees. */
     int (*close)(rtpproc_sink *s);
     /*
+     * Optional (NULL): starts closing without waiting, so that many sinks
+     * can finish their writes and finalise their files together. Nothing
+     * is written to the sink afterwards; close() must still be called and
+     * returns the result. Returns the status known so far.
+     */
+    int (*close_begin)(rtpproc_sink *s);
+    /*
      * A hint that a write of about the size of the last one comes soon:
      * the sink may fetch the memory it will write into. Optional (NULL).
      */

@@ -27,6 +27,8 @@ typedef struct rec {
     rtpproc_sink base;
     int16_t *pcm;
     size_t n, cap;
+    bool begun;       /* close_begin ran */
+    bool after_begin; /* something was written after it (must not be) */
     bool closed;
 } rec;
 
@@ -58,12 +60,20 @@ static int rec_push(rec *r, const int16_t *v, size_t n, bool zero)
 
 static int rec_write_pcm(rtpproc_sink *s, const int16_t *f, size_t n)
 {
+    ((rec *)s)->after_begin |= ((rec *)s)->begun;
     return rec_push((rec *)s, f, n * s->fmt.channels, false);
 }
 
 static int rec_write_silence(rtpproc_sink *s, uint64_t n)
 {
+    ((rec *)s)->after_begin |= ((rec *)s)->begun;
     return rec_push((rec *)s, NULL, (size_t)n * s->fmt.channels, true);
+}
+
+static int rec_close_begin(rtpproc_sink *s)
+{
+    ((rec *)s)->begun = true;
+    return RTPPROC_OK;
 }
 
 static int rec_flush(rtpproc_sink *s)
@@ -91,6 +101,7 @@ static const rtpproc_sink_ops rec_ops = {
     .write_silence = rec_write_silence,
     .flush = rec_flush,
     .close = rec_close,
+    .close_begin = rec_close_begin,
     .prefetch = rec_prefetch,
 };
 
@@ -340,6 +351,15 @@ static void check_batches(size_t size, unsigned threads)
     CU_ASSERT_EQUAL(memcmp(verdicts_a, verdicts_b, cap.n * sizeof(int)), 0);
     assert_same_engines(a, &ra, b, &rb);
     CU_ASSERT(ra.n > 12); /* streams 0-3 reopened after their pause */
+    /* finish() started closing every recording still open before closing
+     * any (close_begin), and nothing was written after that. */
+    unsigned begun = 0, late_writes = 0;
+    for (unsigned i = 0; i < ra.n; i++) {
+        begun += ra.r[i]->begun;
+        late_writes += ra.r[i]->after_begin;
+    }
+    CU_ASSERT(begun >= 12 && begun < ra.n); /* not those closed by the idle timeout */
+    CU_ASSERT_EQUAL(late_writes, 0);
     CU_ASSERT_EQUAL(ra.prefetches, 0);
     if (threads <= 1 && size != 1)
         CU_ASSERT(rb.prefetches > 0); /* the lookahead asked the sinks */

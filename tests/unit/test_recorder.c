@@ -531,6 +531,7 @@ static void test_write_error_is_eio(void)
     CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
     int rc_write = s->ops->write_pcm(s, pcm, FRAMES);
     int rc_flush = s->ops->flush(s);
+    s->ops->close_begin(s);
     int rc_close = s->ops->close(s);
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, old_handler);
@@ -844,6 +845,11 @@ static void write_traffic(const char *dir, bool writer, char *names[W_STREAMS],
             }
         }
     }
+    /* As the engine's finish does: every close begun, then each closed. */
+    for (unsigned i = 0; i < W_STREAMS; i++) {
+        CU_ASSERT_PTR_NOT_NULL(s[i]->ops->close_begin);
+        CU_ASSERT_EQUAL(s[i]->ops->close_begin(s[i]), RTPPROC_OK);
+    }
     for (unsigned i = 0; i < W_STREAMS; i++)
         CU_ASSERT_EQUAL(s[i]->ops->close(s[i]), RTPPROC_OK);
     rtpproc_recorder_factory_free(f);
@@ -927,6 +933,7 @@ static void test_factory_writer_thread_write_error(void)
         rc_write = s->ops->write_pcm(s, pcm, 1);
     }
     int rc_flush = s->ops->flush(s);
+    s->ops->close_begin(s);
     int rc_close = s->ops->close(s);
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, old_handler);
