@@ -697,15 +697,22 @@ static int create_engine(cli *c, run *r)
 /*
  * Frames gathered from one input to be fed together: their datagrams (the
  * engine looks ahead in them, rtpproc_engine_feed_batch), and their record
- * headers and bytes for -w.
+ * headers and bytes for -w. Frames read in place (the direct reader) stay
+ * where they are; frames from libpcap, whose buffer the next read reuses,
+ * are copied into the arena, which always has room for one more frame of
+ * any size while gathering goes on.
  */
-#define RP_BATCH 32
+#define RP_BATCH       32
+#define RP_ARENA_FILL  (64 * 1024)
+#define RP_ARENA_BYTES (RP_ARENA_FILL + RP_PCAP_MAX_SNAPLEN)
 typedef struct batch {
     rtpproc_datagram dg[RP_BATCH];
     struct pcap_pkthdr hdr[RP_BATCH];
     const uint8_t *data[RP_BATCH];
     int verdict[RP_BATCH];
     size_t n;
+    size_t arena_used;
+    uint8_t arena[RP_ARENA_BYTES];
 } batch;
 
 /*
@@ -729,6 +736,37 @@ static bool add_frame(run *r, const rp_input *in, batch *b, const struct pcap_pk
     return dg->payload >= data && dg->payload <= data + h->caplen;
 }
 
+/*
+ * Reads frames into the batch until it is full or must be fed. Returns
+ * rp_input_next()'s result: RP_READ_FRAME, or the end or error that
+ * stopped it (the frames gathered before are to be fed first).
+ */
+static int fill_batch(run *r, rp_input *in, batch *b, char *err, size_t errlen)
+{
+    const struct pcap_pkthdr *h;
+    const uint8_t *data;
+    rtpproc_time_ns ts;
+    int rc = rp_input_next(in, &h, &data, &ts, err, errlen);
+
+    if (rc != RP_READ_FRAME)
+        return rc;
+    if (in->direct) {
+        bool more = add_frame(r, in, b, h, data, ts);
+        while (more && b->n < RP_BATCH && rp_input_next_kept(in, &h, &data, &ts) == RP_READ_FRAME)
+            more = add_frame(r, in, b, h, data, ts);
+        return RP_READ_FRAME;
+    }
+    for (;;) {
+        uint8_t *copy = b->arena + b->arena_used;
+        memcpy(copy, data, h->caplen);
+        b->arena_used += h->caplen;
+        if (!add_frame(r, in, b, h, copy, ts) || b->n == RP_BATCH || b->arena_used > RP_ARENA_FILL)
+            return RP_READ_FRAME;
+        if ((rc = rp_input_next(in, &h, &data, &ts, err, errlen)) != RP_READ_FRAME)
+            return rc;
+    }
+}
+
 /* Feeds the batch; false (after the message) when a recording failed. */
 static bool feed_batch(run *r, batch *b)
 {
@@ -738,6 +776,7 @@ static bool feed_batch(run *r, batch *b)
             pcap_dump((u_char *)r->dumper, &b->hdr[i], b->data[i]);
     }
     b->n = 0;
+    b->arena_used = 0;
     if (rc < 0) {
         error_msg("%s", rtpproc_engine_error(r->engine));
         set_status(r, EXIT_USAGE);
@@ -753,49 +792,43 @@ static bool feed_batch(run *r, batch *b)
 static bool read_input(cli *c, run *r, rp_input *in)
 {
     char err[ERRLEN];
-    const struct pcap_pkthdr *h;
-    const uint8_t *data;
-    rtpproc_time_ns ts;
-    batch *b = g_new(batch, 1);
+    batch *b;
 
-    b->n = 0;
     /* Checked before, but a file may have changed since. */
     if (rp_input_open(in, err, sizeof(err)) != RP_OPEN_OK) {
         error_msg("%s", err);
         set_status(r, EXIT_INPUT);
-        g_free(b);
         return true;
     }
     if (rp_input_set_filter(in, input_filter(c, in->linktype), err, sizeof(err)) != 0) {
         error_msg("invalid filter expression '%s': %s", input_filter(c, in->linktype), err);
         set_status(r, EXIT_USAGE);
         rp_input_close(in);
-        g_free(b);
         return true;
     }
+    if ((b = g_try_new(batch, 1)) == NULL) {
+        error_msg("out of memory");
+        set_status(r, EXIT_USAGE);
+        rp_input_close(in);
+        return false;
+    }
+    b->n = 0;
+    b->arena_used = 0;
     bool go_on = true;
-    for (;;) {
-        if (stop_signal != 0)
+    while (stop_signal == 0) {
+        int rc = fill_batch(r, in, b, err, sizeof(err));
+        if (b->n > 0 && !(go_on = feed_batch(r, b)))
             break;
-        int rc = rp_input_next(in, &h, &data, &ts, err, sizeof(err));
-        if (rc == RP_READ_END)
-            break;
-        if (rc != RP_READ_FRAME) {
-            if (stop_signal != 0) /* EINTR on a pipe */
-                break;
+        b->arena_used = 0;
+        if (rc == RP_READ_FRAME)
+            continue;
+        if (rc != RP_READ_END && stop_signal == 0) { /* not EINTR on a pipe */
             error_msg("'%s': %s (%s); %" PRIu64 " packets read", in->name,
                       rc == RP_READ_TRUNCATED ? "truncated capture" : "read error", err,
                       in->frames);
             set_status(r, EXIT_INPUT);
-            break;
         }
-        /* More frames while the ones read stay valid (the direct reader's
-         * buffer holds them), then all of them are fed at once. */
-        bool more = add_frame(r, in, b, h, data, ts);
-        while (more && b->n < RP_BATCH && rp_input_next_kept(in, &h, &data, &ts) == RP_READ_FRAME)
-            more = add_frame(r, in, b, h, data, ts);
-        if (!(go_on = feed_batch(r, b)))
-            break;
+        break;
     }
     rp_input_close(in);
     g_free(b);

@@ -28,6 +28,9 @@ enum rp_open_error {
     RP_OPEN_NOT_CAPTURE, /* opened, but libpcap does not recognise it */
 };
 
+/* The largest frame libpcap hands out (its MAXIMUM_SNAPLEN). */
+#define RP_PCAP_MAX_SNAPLEN 262144u
+
 /* What rp_input_next() read. */
 enum rp_read_result {
     RP_READ_FRAME = 1,      /* a frame: hdr and data are set */
