@@ -134,27 +134,28 @@ static void *pool_alloc(size_t rounded, bool *reused)
     return p;
 }
 
-void *rp_hugepool_alloc(size_t size)
+/* An object of `size` bytes, cleared if `zero` unless it is known zero. */
+static void *alloc(size_t size, bool zero)
 {
     size_t rounded = (size + RP_ALIGN - 1) & ~(size_t)(RP_ALIGN - 1);
     bool reused = false;
 
     if (size == 0 || rounded > RP_HUGEPOOL_MAX)
-        return calloc(1, size != 0 ? size : 1);
+        return zero ? calloc(1, size != 0 ? size : 1) : malloc(size != 0 ? size : 1);
     void *p = pool_alloc(rounded, &reused);
-    if (p != NULL && reused)
+    if (p != NULL && reused && zero)
         memset(p, 0, rounded);
     return p;
 }
 
+void *rp_hugepool_alloc(size_t size)
+{
+    return alloc(size, true);
+}
+
 void *rp_hugepool_alloc_buffer(size_t size)
 {
-    size_t rounded = (size + RP_ALIGN - 1) & ~(size_t)(RP_ALIGN - 1);
-    bool reused = false;
-
-    if (size == 0 || rounded > RP_HUGEPOOL_MAX)
-        return malloc(size != 0 ? size : 1);
-    return pool_alloc(rounded, &reused);
+    return alloc(size, false);
 }
 
 void rp_hugepool_free(void *p, size_t size)

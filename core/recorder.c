@@ -64,11 +64,22 @@ typedef struct recorder {
     int close_rc;      /* its result, once pending is zero */
 } recorder;
 
+/* Bytes of one frame in the buffer: G.711 bytes or 16-bit samples. */
+static size_t frame_bytes(const recorder *r)
+{
+    return r->base.fmt.channels * (r->native ? 1 : sizeof(int16_t));
+}
+
 /* Bytes of the recorder's buffer (raw or pcm). */
 static size_t buffer_bytes(const recorder *r)
 {
-    return (size_t)RTPPROC_RECORDER_BUFFER_FRAMES * r->base.fmt.channels *
-           (r->native ? 1 : sizeof(int16_t));
+    return (size_t)RTPPROC_RECORDER_BUFFER_FRAMES * frame_bytes(r);
+}
+
+/* The buffer being filled, whichever kind it is. */
+static uint8_t *buffer_of(const recorder *r)
+{
+    return r->native ? r->raw : (uint8_t *)r->pcm;
 }
 
 /* The recorder and its buffer are touched by every packet of the stream:
@@ -142,8 +153,8 @@ static void write_now(void *ctx, const void *buf, size_t len)
  */
 static int write_buffer(recorder *r)
 {
-    void *buf = r->native ? (void *)r->raw : (void *)r->pcm;
-    size_t len = r->used * r->base.fmt.channels * (r->native ? 1 : sizeof(int16_t));
+    void *buf = buffer_of(r);
+    size_t len = r->used * frame_bytes(r);
 
     if (get_error(r) != RTPPROC_OK)
         return get_error(r);
@@ -259,19 +270,25 @@ static int rec_write_silence(rtpproc_sink *s, uint64_t nframes)
     return RTPPROC_OK;
 }
 
+/* Rewrites the RIFF and data chunk sizes for the frames written so far,
+ * where the SNDFILE is owned; a failure becomes the recorder's error. */
+static int update_header(recorder *r)
+{
+    if (get_error(r) != RTPPROC_OK || r->sf == NULL)
+        return get_error(r);
+    sf_command(r->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+    if (sf_error(r->sf) != SF_ERR_NO_ERROR)
+        set_error(r, RTPPROC_EIO);
+    return get_error(r);
+}
+
 static int rec_flush(rtpproc_sink *s)
 {
     recorder *r = (recorder *)s;
 
     write_buffer(r);
     sync_writer(r);
-    if (get_error(r) != RTPPROC_OK)
-        return get_error(r);
-    /* Rewrites the RIFF and data chunk sizes for the frames written so far. */
-    sf_command(r->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
-    if (sf_error(r->sf) != SF_ERR_NO_ERROR)
-        set_error(r, RTPPROC_EIO);
-    return get_error(r);
+    return update_header(r);
 }
 
 /*
@@ -281,14 +298,9 @@ static int rec_flush(rtpproc_sink *s)
  */
 static int finalise(recorder *r)
 {
-    int rc = get_error(r);
+    /* sf_close rewrites the header too, but reports no failure of it. */
+    int rc = update_header(r);
 
-    if (rc == RTPPROC_OK && r->sf != NULL) {
-        /* sf_close rewrites the header too, but reports no failure of it. */
-        sf_command(r->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
-        if (sf_error(r->sf) != SF_ERR_NO_ERROR)
-            rc = RTPPROC_EIO;
-    }
     if (r->sf != NULL && sf_close(r->sf) != SF_ERR_NO_ERROR && rc == RTPPROC_OK)
         rc = RTPPROC_EIO;
     r->sf = NULL;
@@ -350,8 +362,8 @@ static int rec_close(rtpproc_sink *s)
 static void rec_prefetch(rtpproc_sink *s)
 {
     const recorder *r = (const recorder *)s;
-    size_t unit = s->fmt.channels * (r->native ? 1 : sizeof(int16_t));
-    const uint8_t *buf = r->native ? r->raw : (const uint8_t *)r->pcm;
+    size_t unit = frame_bytes(r);
+    const uint8_t *buf = buffer_of(r);
     size_t at = r->used * unit, end = r->limit * unit;
     size_t bytes = r->last_frames * unit;
 

@@ -506,6 +506,32 @@ static void test_invalid_format_is_rejected_before_creating(void)
 }
 
 /*
+ * A file size limit for this process, SIGXFSZ ignored, so that a write
+ * past it fails as on a full disk; file_limit_end() undoes it.
+ */
+typedef struct file_limit {
+    struct rlimit old;
+    void (*old_handler)(int);
+} file_limit;
+
+static void file_limit_begin(file_limit *fl, rlim_t bytes)
+{
+    struct rlimit lim;
+
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &fl->old), 0);
+    fl->old_handler = signal(SIGXFSZ, SIG_IGN);
+    lim = fl->old;
+    lim.rlim_cur = bytes;
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void file_limit_end(const file_limit *fl)
+{
+    setrlimit(RLIMIT_FSIZE, &fl->old);
+    signal(SIGXFSZ, fl->old_handler);
+}
+
+/*
  * A file size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes write() fail like
  * a full disk does: the sink reports RTPPROC_EIO from the write that hits
  * it, from flush, and from close, which still frees the sink.
@@ -515,26 +541,21 @@ static void test_write_error_is_eio(void)
     char path[128];
     char err[256];
     int status;
-    struct rlimit old, lim;
+    file_limit fl;
     enum { FRAMES = 3 * RTPPROC_RECORDER_BUFFER_FRAMES };
 
     int16_t *pcm = calloc(FRAMES, sizeof(int16_t));
     CU_ASSERT_PTR_NOT_NULL_FATAL(pcm);
-    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
     rtpproc_sink *s = rtpproc_recorder_open_path(tmp_path(path, sizeof(path), "full.wav"), false,
                                                  &PCM_8K_MONO, &status, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    lim = old;
-    lim.rlim_cur = 12000; /* the header and one buffer (8236 bytes) fit, two do not */
-    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    file_limit_begin(&fl, 12000); /* the header and one buffer (8236 bytes) fit, two do not */
     int rc_write = s->ops->write_pcm(s, pcm, FRAMES);
     int rc_flush = s->ops->flush(s);
     s->ops->close_begin(s);
     int rc_close = s->ops->close(s);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, old_handler);
+    file_limit_end(&fl);
     free(pcm);
 
     CU_ASSERT_EQUAL(rc_write, RTPPROC_EIO);
@@ -899,7 +920,7 @@ static void test_factory_writer_thread_write_error(void)
     char dir[128];
     char err[256];
     int status;
-    struct rlimit old, lim;
+    file_limit fl;
     enum { FRAMES = 3 * RTPPROC_RECORDER_BUFFER_FRAMES };
     const uint8_t a[4] = {10, 8, 0, 1}, b[4] = {10, 8, 0, 2};
     rtpproc_flow flow = make_flow4(a, 4000, b, 5000);
@@ -913,12 +934,8 @@ static void test_factory_writer_thread_write_error(void)
     CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
     rtpproc_sink *s = rtpproc_recorder_open(f, &info, &PCM_8K_MONO, &status, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
 
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    lim = old;
-    lim.rlim_cur = 12000; /* the header and one buffer fit, two do not */
-    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    file_limit_begin(&fl, 12000); /* the header and one buffer fit, two do not */
     /*
      * More than the writer's wake-up share of buffers, so that it runs
      * without a flush; then small writes until the failure, which happened
@@ -935,8 +952,7 @@ static void test_factory_writer_thread_write_error(void)
     int rc_flush = s->ops->flush(s);
     s->ops->close_begin(s);
     int rc_close = s->ops->close(s);
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, old_handler);
+    file_limit_end(&fl);
     free(pcm);
     rtpproc_recorder_factory_free(f);
 
@@ -956,7 +972,7 @@ static void check_setup_failure(bool writer)
 {
     char dir[128], path[256], err[256];
     int status = RTPPROC_OK;
-    struct rlimit old, lim;
+    file_limit fl;
     const uint8_t a[4] = {10, 8, 0, 3}, b[4] = {10, 8, 0, 4};
     rtpproc_flow flow = make_flow4(a, 4000, b, 5000);
     rtpproc_sink_info info = {&flow, 0x78, 0, "PCMU", 0};
@@ -968,11 +984,7 @@ static void check_setup_failure(bool writer)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     if (writer)
         CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
-    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    lim = old;
-    lim.rlim_cur = 10;
-    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    file_limit_begin(&fl, 10);
     err[0] = '\0';
     rtpproc_sink *s = rtpproc_recorder_open(f, &info, &PCM_8K_MONO, &status, err, sizeof(err));
     int rc_write = RTPPROC_OK, rc_flush = RTPPROC_OK, rc_close = RTPPROC_OK;
@@ -981,8 +993,7 @@ static void check_setup_failure(bool writer)
         rc_flush = s->ops->flush(s);
         rc_close = s->ops->close(s);
     }
-    setrlimit(RLIMIT_FSIZE, &old);
-    signal(SIGXFSZ, old_handler);
+    file_limit_end(&fl);
     rtpproc_recorder_factory_free(f);
 
     if (writer) {
