@@ -662,17 +662,17 @@ static rp_stream *upcoming(const rtpproc_engine *e, const rp_parsed *pd)
     return rp_keytab_find(&e->streams, &pd->k, pd->hash);
 }
 
-int rtpproc_engine_feed_batch(rtpproc_engine *e, const rtpproc_datagram *d, size_t n, int *verdicts)
+/* The i-th datagram of a run: `stride` bytes apart (rp_engine_feed_run). */
+static const rtpproc_datagram *run_at(const rtpproc_datagram *d, size_t stride, size_t i)
+{
+    return (const rtpproc_datagram *)(const void *)((const char *)d + i * stride);
+}
+
+int rp_engine_feed_run(rtpproc_engine *e, const rtpproc_datagram *d, const uint64_t *order,
+                       size_t stride, size_t n, int *verdicts, size_t *done)
 {
     rp_parsed ahead[RP_AHEAD + 1];
 
-    if (e->shards != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            if ((verdicts[i] = rtpproc_engine_feed(e, &d[i])) < 0)
-                return verdicts[i];
-        }
-        return RTPPROC_OK;
-    }
     /*
      * With thousands of streams a datagram's table slot, stream and
      * recording buffer are all out of the caches, and feeding it waits for
@@ -686,7 +686,7 @@ int rtpproc_engine_feed_batch(rtpproc_engine *e, const rtpproc_datagram *d, size
     for (size_t i = 0; i < n + RP_AHEAD; i++) {
         if (i < n) {
             rp_parsed *pd = &ahead[i % (RP_AHEAD + 1)];
-            parse(&d[i], pd);
+            parse(run_at(d, stride, i), pd);
             if (pd->parse == RTPPROC_PARSE_OK)
                 __builtin_prefetch(rp_keytab_slot(&e->streams, pd->hash));
         }
@@ -702,13 +702,34 @@ int rtpproc_engine_feed_batch(rtpproc_engine *e, const rtpproc_datagram *d, size
         }
         if (i >= RP_AHEAD) {
             size_t j = i - RP_AHEAD;
-            verdicts[j] =
-                feed_parsed(e, &d[j], &ahead[j % (RP_AHEAD + 1)], e->counters.datagrams + 1);
-            if (verdicts[j] < 0)
-                return verdicts[j];
+            uint64_t nth = order != NULL
+                               ? *(const uint64_t *)(const void *)((const char *)order + j * stride)
+                               : e->counters.datagrams + 1;
+            int rc = feed_parsed(e, run_at(d, stride, j), &ahead[j % (RP_AHEAD + 1)], nth);
+            if (verdicts != NULL)
+                verdicts[j] = rc;
+            if (rc < 0) {
+                *done = j;
+                return rc;
+            }
         }
     }
+    *done = n;
     return RTPPROC_OK;
+}
+
+int rtpproc_engine_feed_batch(rtpproc_engine *e, const rtpproc_datagram *d, size_t n, int *verdicts)
+{
+    size_t done;
+
+    if (e->shards != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            if ((verdicts[i] = rtpproc_engine_feed(e, &d[i])) < 0)
+                return verdicts[i];
+        }
+        return RTPPROC_OK;
+    }
+    return rp_engine_feed_run(e, d, NULL, sizeof(*d), n, verdicts, &done);
 }
 
 int rtpproc_engine_tick(rtpproc_engine *e, rtpproc_time_ns now)

@@ -5,7 +5,7 @@
  * streams opening, idling out and reopening inside batches, packets lost,
  * reordered and duplicated, sources that never validate, non-RTP and cut
  * datagrams; a recording that cannot be opened stops the batch at that
- * datagram.
+ * datagram, and --threads workers, which feed in runs, go on after it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,7 +35,8 @@ typedef struct rec {
 typedef struct recs {
     rec *r[MAX_RECS];
     unsigned n;
-    unsigned fail_at; /* the open with this number (1-based) fails; 0: none */
+    unsigned fail_at;   /* the open with this number (1-based) fails; 0: none */
+    uint32_t fail_ssrc; /* opens for this SSRC fail; 0: none */
     unsigned opens;
     unsigned long prefetches;
 } recs;
@@ -115,7 +116,8 @@ static rtpproc_sink *rec_open(void *ud, const rtpproc_sink_info *info,
     rec *r = NULL;
     (void)info;
     pthread_mutex_lock(&recs_lock);
-    if (++rs->opens == rs->fail_at || rs->n == MAX_RECS) {
+    if (++rs->opens == rs->fail_at || (rs->fail_ssrc != 0 && info->ssrc == rs->fail_ssrc) ||
+        rs->n == MAX_RECS) {
         *status = RTPPROC_EIO;
         snprintf(err, len, "cannot create 'rec%u': test", rs->opens);
     } else if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -360,9 +362,16 @@ static void check_batches(size_t size, unsigned threads)
     }
     CU_ASSERT(begun >= 12 && begun < ra.n); /* not those closed by the idle timeout */
     CU_ASSERT_EQUAL(late_writes, 0);
-    CU_ASSERT_EQUAL(ra.prefetches, 0);
-    if (threads <= 1 && size != 1)
-        CU_ASSERT(rb.prefetches > 0); /* the lookahead asked the sinks */
+    if (threads <= 1) {
+        CU_ASSERT_EQUAL(ra.prefetches, 0); /* fed one at a time: no lookahead */
+        if (size != 1)
+            CU_ASSERT(rb.prefetches > 0); /* the lookahead asked the sinks */
+    } else {
+        /* The workers feed what they are handed in runs, with the
+         * lookahead, however it was handed to the engine. */
+        CU_ASSERT(ra.prefetches > 0);
+        CU_ASSERT(rb.prefetches > 0);
+    }
     rtpproc_engine_free(a);
     rtpproc_engine_free(b);
     recs_free(&ra);
@@ -427,6 +436,40 @@ static void test_batch_stops_at_failed_open(void)
     recs_free(&rb);
 }
 
+/*
+ * One stream's recording cannot be opened. A caller that goes on feeding
+ * gets the same streams, counters and other recordings from --threads
+ * workers (which feed in runs) as from one engine: the run a failed
+ * datagram was in goes on after it.
+ */
+static void test_threads_go_on_after_failed_open(void)
+{
+    recs ra = {0}, rb = {0};
+
+    make_capture(&cap);
+    ra.fail_ssrc = rb.fail_ssrc = 0x1003;
+    prefetch_owner = &ra;
+    rtpproc_engine *a = new_engine(&ra, 1);
+    rtpproc_engine *b = new_engine(&rb, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    unsigned failed = 0;
+    for (size_t i = 0; i < cap.n; i++) {
+        failed += rtpproc_engine_feed(a, &cap.dg[i]) < 0;
+        (void)rtpproc_engine_feed(b, &cap.dg[i]); /* the error comes back later */
+    }
+    CU_ASSERT(failed >= 1); /* the open failed, in each of its two lives */
+    rtpproc_engine_finish(a);
+    rtpproc_engine_finish(b);
+    CU_ASSERT_EQUAL(rtpproc_engine_counters_get(b)->datagrams, cap.n);
+    assert_same_engines(a, &ra, b, &rb);
+    CU_ASSERT(ra.n >= 12); /* every other stream recorded */
+    rtpproc_engine_free(a);
+    rtpproc_engine_free(b);
+    recs_free(&ra);
+    recs_free(&rb);
+}
+
 CU_pSuite rtpproc_test_engine_batch_suite(void)
 {
     CU_pSuite s = CU_add_suite("engine_batch", NULL, NULL);
@@ -441,6 +484,7 @@ CU_pSuite rtpproc_test_engine_batch_suite(void)
         {"whole_capture_same_as_single", test_batch_of_whole_capture_same_as_single},
         {"with_threads_same_as_single", test_batch_with_threads_same_as_single},
         {"stops_at_failed_open", test_batch_stops_at_failed_open},
+        {"threads_go_on_after_failed_open", test_threads_go_on_after_failed_open},
     };
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
         if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
