@@ -550,13 +550,6 @@ static void prefetch_stream(const rp_stream *s)
     }
 }
 
-int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
-{
-    if (e->shards != NULL)
-        return rp_shards_feed(e->shards, d, ++e->order);
-    return rp_engine_feed_ordered(e, d, e->counters.datagrams + 1);
-}
-
 /* What a datagram is before any state changes: its RTP header, stream key
  * and the key's hash. */
 typedef struct rp_parsed {
@@ -638,12 +631,14 @@ static int feed_parsed(rtpproc_engine *e, const rtpproc_datagram *d, const rp_pa
     return expired < 0 ? expired : RTPPROC_PKT_RTP;
 }
 
-int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_t order)
+int rtpproc_engine_feed(rtpproc_engine *e, const rtpproc_datagram *d)
 {
     rp_parsed pd;
 
+    if (e->shards != NULL)
+        return rp_shards_feed(e->shards, d, ++e->order);
     parse(d, &pd);
-    return feed_parsed(e, d, &pd, order);
+    return feed_parsed(e, d, &pd, e->counters.datagrams + 1);
 }
 
 /*

@@ -45,17 +45,14 @@ size_t rp_shards_open_streams(rp_shards *p);
 const rtpproc_stream_summary *rp_shards_summaries(rp_shards *p, size_t *n);
 void rp_shards_release_summaries(rp_shards *p);
 
-/* engine.c: rtpproc_engine_feed() with the datagram's number in the whole
- * feed (summaries' validated_at), for a sub-engine. */
-int rp_engine_feed_ordered(rtpproc_engine *e, const rtpproc_datagram *d, uint64_t order);
-
 /*
  * engine.c: rtpproc_engine_feed_batch() for a sub-engine. The n datagrams
- * are `stride` bytes apart, as are their numbers in the whole feed from
- * `order` (NULL: numbered as rtpproc_engine_feed numbers them), so that
- * they can be fed where they lie (the workers' operations). verdicts may be
- * NULL. *done is how many were fed before the one that failed (n if none):
- * that one was fed too, the ones after it are not.
+ * are `stride` bytes apart, as are their numbers in the whole feed
+ * (summaries' validated_at) from `order` (NULL: numbered as
+ * rtpproc_engine_feed numbers them), so that they can be fed where they
+ * lie (the workers' operations). verdicts may be NULL. *done is how many
+ * were fed before the one that failed (n if none): that one was fed too,
+ * the ones after it are not.
  */
 int rp_engine_feed_run(rtpproc_engine *e, const rtpproc_datagram *d, const uint64_t *order,
                        size_t stride, size_t n, int *verdicts, size_t *done);
