@@ -806,14 +806,12 @@ static bool read_input(cli *c, run *r, rp_input *in)
         rp_input_close(in);
         return true;
     }
-    if ((b = g_try_new(batch, 1)) == NULL) {
+    if ((b = g_try_new0(batch, 1)) == NULL) {
         error_msg("out of memory");
         set_status(r, EXIT_USAGE);
         rp_input_close(in);
         return false;
     }
-    b->n = 0;
-    b->arena_used = 0;
     bool go_on = true;
     while (stop_signal == 0) {
         int rc = fill_batch(r, in, b, err, sizeof(err));

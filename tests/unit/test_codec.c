@@ -15,6 +15,7 @@
 #include "rtpproc/codec.h"
 
 #include "g711.h"
+#include "suite.h"
 
 CU_pSuite rtpproc_test_codec_suite(void);
 
@@ -648,12 +649,7 @@ static void test_ptmap_error_without_errbuf_is_safe(void)
 CU_pSuite rtpproc_test_codec_suite(void)
 {
     CU_pSuite s = CU_add_suite("codec", NULL, NULL);
-    if (s == NULL)
-        return NULL;
-    const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const test_case tests[] = {
         {"alaw_all_256_codes_match_libsndfile", test_alaw_all_256_codes_match_libsndfile},
         {"ulaw_all_256_codes_match_libsndfile", test_ulaw_all_256_codes_match_libsndfile},
         {"alaw_spot_values_from_wireshark", test_alaw_spot_values_from_wireshark},
@@ -681,9 +677,5 @@ CU_pSuite rtpproc_test_codec_suite(void)
         {"ptmap_errors", test_ptmap_errors},
         {"ptmap_error_without_errbuf_is_safe", test_ptmap_error_without_errbuf_is_safe},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-            return NULL;
-    }
-    return s;
+    return test_add_all(s, tests, TEST_COUNT(tests));
 }

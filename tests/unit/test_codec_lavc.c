@@ -28,6 +28,7 @@
 #include "codec_lavc.h"
 #include "rtpproc/codec.h"
 #include "rtpproc/report.h"
+#include "suite.h"
 
 CU_pSuite rtpproc_test_codec_lavc_suite(void);
 
@@ -248,19 +249,12 @@ CU_pSuite rtpproc_test_codec_lavc_suite(void)
     /* Built with either codec, codec_lavc.c is linked in. */
     if (rp_lavc_lib_load == NULL || rp_lavc_open == NULL)
         return NULL;
-    const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const test_case tests[] = {
         {"lavc_first_open_from_threads", test_lavc_first_open_from_threads},
         {"lavc_real_library_loads_and_decodes", test_lavc_real_library_loads_and_decodes},
         {"lavc_missing_library_gives_null", test_lavc_missing_library_gives_null},
         {"lavc_library_without_the_functions_gives_null",
          test_lavc_library_without_the_functions_gives_null},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-            return NULL;
-    }
-    return s;
+    return test_add_all(s, tests, TEST_COUNT(tests));
 }

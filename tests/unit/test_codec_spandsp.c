@@ -27,6 +27,7 @@
 #include <spandsp/ima_adpcm.h>
 
 #include "rtpproc/codec.h"
+#include "suite.h"
 
 CU_pSuite rtpproc_test_codec_spandsp_suite(void);
 
@@ -581,12 +582,7 @@ static void test_ptmap_names_reach_spandsp_codecs(void)
 CU_pSuite rtpproc_test_codec_spandsp_suite(void)
 {
     CU_pSuite s = CU_add_suite("codec_spandsp", NULL, NULL);
-    if (s == NULL)
-        return NULL;
-    const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const test_case tests[] = {
         {"g722_matches_spandsp_and_source", test_g722_matches_spandsp_and_source},
         {"g722_rates_and_static_pt", test_g722_rates_and_static_pt},
         {"g722_garbage_and_limits", test_g722_garbage_and_limits},
@@ -604,9 +600,5 @@ CU_pSuite rtpproc_test_codec_spandsp_suite(void)
         {"dvi4_static_pts", test_dvi4_static_pts},
         {"ptmap_names_reach_spandsp_codecs", test_ptmap_names_reach_spandsp_codecs},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-            return NULL;
-    }
-    return s;
+    return test_add_all(s, tests, TEST_COUNT(tests));
 }

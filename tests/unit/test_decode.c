@@ -4,6 +4,7 @@
  * hand from byte arrays whose comments give each field's meaning.
  */
 #include "rtpproc/decode.h"
+#include "suite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -1424,10 +1425,7 @@ CU_pSuite rtpproc_test_decode_suite(void);
 
 CU_pSuite rtpproc_test_decode_suite(void)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const test_case tests[] = {
         {"ethernet IPv4 UDP gives flow and payload", test_ethernet_ipv4_udp_gives_flow_and_payload},
         {"ethernet IPv6 UDP gives flow and payload", test_ethernet_ipv6_udp_gives_flow_and_payload},
         {"ethernet 802.1Q tag is skipped", test_ethernet_8021q_tag_is_skipped},
@@ -1484,11 +1482,5 @@ CU_pSuite rtpproc_test_decode_suite(void)
         {"mutated frames never crash, counters agree",
          test_mutated_frames_never_crash_and_counters_agree},
     };
-    CU_pSuite s = CU_add_suite("decode", NULL, NULL);
-    if (s == NULL)
-        return NULL;
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-            return NULL;
-    return s;
+    return test_add_all(CU_add_suite("decode", NULL, NULL), tests, TEST_COUNT(tests));
 }

@@ -14,6 +14,7 @@
 #include <CUnit/CUnit.h>
 
 #include "rtpproc/engine.h"
+#include "suite.h"
 
 CU_pSuite rtpproc_test_engine_batch_suite(void);
 
@@ -473,12 +474,7 @@ static void test_threads_go_on_after_failed_open(void)
 CU_pSuite rtpproc_test_engine_batch_suite(void)
 {
     CU_pSuite s = CU_add_suite("engine_batch", NULL, NULL);
-    if (s == NULL)
-        return NULL;
-    const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const test_case tests[] = {
         {"random_sizes_same_as_single", test_batch_random_sizes_same_as_single},
         {"batch_of_one_same_as_single", test_batch_of_one_same_as_single},
         {"whole_capture_same_as_single", test_batch_of_whole_capture_same_as_single},
@@ -486,9 +482,5 @@ CU_pSuite rtpproc_test_engine_batch_suite(void)
         {"stops_at_failed_open", test_batch_stops_at_failed_open},
         {"threads_go_on_after_failed_open", test_threads_go_on_after_failed_open},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-            return NULL;
-    }
-    return s;
+    return test_add_all(s, tests, TEST_COUNT(tests));
 }

@@ -28,6 +28,7 @@
 
 #include "rtpproc/recorder.h"
 #include "rtpproc/sink.h"
+#include "suite.h"
 
 CU_pSuite rtpproc_test_recorder_suite(void);
 
@@ -1165,12 +1166,7 @@ static void test_memsink_rejects_bad_format(void)
 CU_pSuite rtpproc_test_recorder_suite(void)
 {
     CU_pSuite s = CU_add_suite("recorder", suite_init, suite_clean);
-    if (s == NULL)
-        return NULL;
-    const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const test_case tests[] = {
         {"pcm_file_round_trip_with_silence", test_pcm_file_round_trip_with_silence},
         {"stereo_file_spanning_several_buffers", test_stereo_file_spanning_several_buffers},
         {"native_alaw_file_bytes_exact", test_native_alaw_file_bytes_exact},
@@ -1199,9 +1195,5 @@ CU_pSuite rtpproc_test_recorder_suite(void)
         {"memsink_native_ulaw", test_memsink_native_ulaw},
         {"memsink_rejects_bad_format", test_memsink_rejects_bad_format},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-            return NULL;
-    }
-    return s;
+    return test_add_all(s, tests, TEST_COUNT(tests));
 }

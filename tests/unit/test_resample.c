@@ -20,6 +20,7 @@
 #include "rtpproc/options.h"
 #include "rtpproc/recorder.h"
 #include "rtpproc/resample.h"
+#include "suite.h"
 
 CU_pSuite rtpproc_test_resample_suite(void);
 
@@ -705,12 +706,7 @@ static void test_rate_option(void)
 CU_pSuite rtpproc_test_resample_suite(void)
 {
     CU_pSuite s = CU_add_suite("resample", NULL, NULL);
-    if (s == NULL)
-        return NULL;
-    const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const test_case tests[] = {
         {"lengths_exact_with_silence", test_lengths_exact_with_silence},
         {"lengths_edge_cases", test_lengths_edge_cases},
         {"tone_frequency_and_level", test_tone_frequency_and_level},
@@ -723,9 +719,5 @@ CU_pSuite rtpproc_test_resample_suite(void)
         {"recorder_file_at_output_rate", test_recorder_file_at_output_rate},
         {"rate_option", test_rate_option},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-            return NULL;
-    }
-    return s;
+    return test_add_all(s, tests, TEST_COUNT(tests));
 }
