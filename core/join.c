@@ -94,7 +94,8 @@ static int seek(rp_join_handle *h, size_t n, size_t *skip)
 
 /* Writes `n` frames of audio (16-bit PCM, or native G.711 bytes) at the
  * handle's position, minus the head the recording already holds. */
-static int write_audio(rp_join_handle *h, const int16_t *pcm, const uint8_t *native, size_t n)
+static int write_audio(rp_join_handle *h, const int16_t *pcm, enum rtpproc_native law,
+                       const uint8_t *native, size_t n)
 {
     size_t skip;
     int rc = seek(h, n, &skip);
@@ -104,7 +105,7 @@ static int write_audio(rp_join_handle *h, const int16_t *pcm, const uint8_t *nat
     size_t at = skip * out->fmt.channels;
     if (skip < n)
         rc = pcm != NULL ? out->ops->write_pcm(out, pcm + at, n - skip)
-                         : out->ops->write_native(out, native + at, n - skip);
+                         : out->ops->write_native(out, law, native + at, n - skip);
     h->base.frames += n;
     if (rc < 0)
         return h->file->error = rc;
@@ -114,12 +115,12 @@ static int write_audio(rp_join_handle *h, const int16_t *pcm, const uint8_t *nat
 
 static int jh_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t n)
 {
-    return write_audio((rp_join_handle *)s, frames, NULL, n);
+    return write_audio((rp_join_handle *)s, frames, RTPPROC_NATIVE_NONE, NULL, n);
 }
 
-static int jh_write_native(rtpproc_sink *s, const uint8_t *bytes, size_t n)
+static int jh_write_native(rtpproc_sink *s, enum rtpproc_native law, const uint8_t *bytes, size_t n)
 {
-    return write_audio((rp_join_handle *)s, NULL, bytes, n);
+    return write_audio((rp_join_handle *)s, NULL, law, bytes, n);
 }
 
 static int jh_write_silence(rtpproc_sink *s, uint64_t n)

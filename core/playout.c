@@ -303,7 +303,24 @@ static int write_gap(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, uin
     return 0;
 }
 
-/* Writes `n` decoded frames (in sh->pcm) from frame `skip` on. */
+/*
+ * Whether a packet's G.711 bytes go to the sink as they came, undecoded:
+ * into a G.711 file of the same law (stored untouched), or into a 16-bit
+ * PCM file, which expands them when it writes its buffer (recorder.c): the
+ * reading thread then decodes nothing and moves half the bytes (issue 7).
+ * Not while spandsp's PLC needs the decoded history.
+ */
+static bool sink_takes_bytes(const rp_stream *s, const rtpproc_codec *c, unsigned ch)
+{
+    if (s->sink == NULL || c->native == RTPPROC_NATIVE_NONE || s->sink->ops->write_native == NULL)
+        return false;
+    if (s->sink->fmt.encoding == RTPPROC_NATIVE_NONE)
+        return s->plc == NULL || ch != 1;
+    return s->sink->fmt.encoding == c->native;
+}
+
+/* Writes `n` frames from frame `skip` on: decoded (in sh->pcm), or the
+ * packet's bytes where the sink takes them (sink_takes_bytes). */
 static int write_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, const rp_pkt *p,
                        size_t n, size_t skip)
 {
@@ -315,10 +332,8 @@ static int write_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
         plc_rx((plc_state_t *)s->plc, sh->pcm, (int)n); /* the history PLC extrapolates from */
     if (s->sink == NULL || skip >= n)
         return 0;
-    if (s->sink->fmt.encoding != RTPPROC_NATIVE_NONE && s->sink->fmt.encoding == c->native &&
-        s->sink->ops->write_native != NULL) {
-        /* G.711 stored as it came: no transcoding, one byte per sample. */
-        rc = s->sink->ops->write_native(s->sink, p->payload + skip * ch, n - skip);
+    if (sink_takes_bytes(s, c, ch)) {
+        rc = s->sink->ops->write_native(s->sink, c->native, p->payload + skip * ch, n - skip);
     } else {
         rc = s->sink->ops->write_pcm(s->sink, sh->pcm + skip * ch, n - skip);
     }
@@ -552,10 +567,8 @@ static int place_audio(rp_engine_shared *sh, rp_stream *s, rp_decoder_slot *d, c
         return rc;
     size_t max_frames = c->max_frames(&d->spec, p->payload_len);
     long n;
-    if (s->sink != NULL && s->sink->fmt.encoding != RTPPROC_NATIVE_NONE &&
-        s->sink->fmt.encoding == c->native && s->sink->ops->write_native != NULL) {
-        /* Stored as it came (--encoding alaw/ulaw): one byte per sample,
-         * nothing to decode. */
+    if (sink_takes_bytes(s, c, ch)) {
+        /* The sink takes the bytes: one per sample, nothing to decode. */
         n = (long)(p->payload_len / ch < max_frames ? p->payload_len / ch : max_frames);
     } else {
         if ((rc = ensure_pcm(sh, max_frames * ch)) < 0)

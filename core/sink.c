@@ -75,16 +75,28 @@ static int memsink_write_pcm(rtpproc_sink *s, const int16_t *frames, size_t nfra
     return RTPPROC_OK;
 }
 
-static int memsink_write_native(rtpproc_sink *s, const uint8_t *bytes, size_t nframes)
+/* A PCM memory sink expands the bytes sample by sample with spandsp's
+ * own functions: a check, independent of the decoders' expansion, that
+ * the engine passes the right bytes of the right law. */
+static int memsink_write_native(rtpproc_sink *s, enum rtpproc_native law, const uint8_t *bytes,
+                                size_t nframes)
 {
     memsink *m = (memsink *)s;
     size_t n;
 
-    if (s->fmt.encoding == RTPPROC_NATIVE_NONE)
+    if ((law != RTPPROC_NATIVE_ALAW && law != RTPPROC_NATIVE_ULAW) ||
+        (s->fmt.encoding != RTPPROC_NATIVE_NONE && s->fmt.encoding != law))
         return RTPPROC_EINVAL;
     if (!frames_to_samples(m, nframes, &n) || !reserve(m, n))
         return RTPPROC_ENOMEM;
-    memcpy((uint8_t *)m->data + m->nsamples, bytes, n);
+    if (s->fmt.encoding == RTPPROC_NATIVE_NONE) {
+        int16_t *dst = (int16_t *)m->data + m->nsamples;
+        for (size_t i = 0; i < n; i++)
+            dst[i] =
+                law == RTPPROC_NATIVE_ALAW ? alaw_to_linear(bytes[i]) : ulaw_to_linear(bytes[i]);
+    } else {
+        memcpy((uint8_t *)m->data + m->nsamples, bytes, n);
+    }
     m->nsamples += n;
     s->frames += nframes;
     return RTPPROC_OK;

@@ -37,10 +37,14 @@ typedef struct rtpproc_sink_ops {
     /* Appends interleaved 16-bit frames. */
     int (*write_pcm)(rtpproc_sink *s, const int16_t *frames, size_t nframes);
     /*
-     * Appends G.711 bytes as they came (one byte per sample), for a sink
-     * opened with the same native encoding. NULL if unsupported.
+     * Appends G.711 bytes of `law` (RTPPROC_NATIVE_ALAW or _ULAW) as they
+     * came, one byte per sample. A sink opened with that native encoding
+     * stores them untouched; a 16-bit PCM sink stores their expansion (the
+     * values the PCMA/PCMU decoders give), maybe later than this call;
+     * any other sink returns RTPPROC_EINVAL. NULL if unsupported.
      */
-    int (*write_native)(rtpproc_sink *s, const uint8_t *bytes, size_t nframes);
+    int (*write_native)(rtpproc_sink *s, enum rtpproc_native law, const uint8_t *bytes,
+                        size_t nframes);
     /* Appends `nframes` of digital silence in the sink's encoding. */
     int (*write_silence)(rtpproc_sink *s, uint64_t nframes);
     /* Writes buffered frames and refreshes the file header (crash safety). */

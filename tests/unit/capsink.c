@@ -1,7 +1,13 @@
 /* The unit tests' capture sink (capsink.h). */
 #include "capsink.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+
+/* spandsp's g711.h needs these two first. */
+#include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
 
 test_capsink *test_caps[TEST_MAX_CAPS];
 unsigned test_ncaps;
@@ -31,6 +37,29 @@ static int cap_write_pcm(rtpproc_sink *s, const int16_t *f, size_t n)
     return 0;
 }
 
+/* G.711 bytes, of either law whatever the sink's format: the sink keeps
+ * int16 samples only, expanded by spandsp sample by sample. */
+static int cap_write_native(rtpproc_sink *s, enum rtpproc_native law, const uint8_t *b, size_t n)
+{
+    test_capsink *c = (test_capsink *)s;
+    size_t k = n * s->fmt.channels;
+
+    if (law != RTPPROC_NATIVE_ALAW && law != RTPPROC_NATIVE_ULAW)
+        return RTPPROC_EINVAL;
+    int16_t *v = malloc((k ? k : 1) * sizeof(*v));
+    if (v == NULL)
+        return RTPPROC_ENOMEM;
+    for (size_t i = 0; i < k; i++)
+        v[i] = law == RTPPROC_NATIVE_ALAW ? alaw_to_linear(b[i]) : ulaw_to_linear(b[i]);
+    int rc = put(c, v, k);
+    free(v);
+    if (rc < 0)
+        return RTPPROC_ENOMEM;
+    c->native_writes++;
+    s->frames += n;
+    return 0;
+}
+
 static int cap_write_silence(rtpproc_sink *s, uint64_t n)
 {
     if (put((test_capsink *)s, NULL, (size_t)n * s->fmt.channels) < 0)
@@ -53,6 +82,7 @@ static int cap_close(rtpproc_sink *s)
 
 static const rtpproc_sink_ops cap_ops = {
     .write_pcm = cap_write_pcm,
+    .write_native = cap_write_native,
     .write_silence = cap_write_silence,
     .flush = cap_flush,
     .close = cap_close,

@@ -1,6 +1,7 @@
 /*
- * A sink for unit tests that keeps everything it is given (PCM and
- * silence as int16 samples) for inspection after the engine closed it.
+ * A sink for unit tests that keeps everything it is given (PCM, G.711
+ * bytes expanded by spandsp, silence, all as int16 samples) for
+ * inspection after the engine closed it.
  * Sinks stay alive until test_capsink_reset(); at most TEST_MAX_CAPS are
  * opened between resets (more fail with RTPPROC_ELIMIT).
  */
@@ -16,9 +17,10 @@
 
 typedef struct test_capsink {
     rtpproc_sink base;
-    unsigned pt;   /* payload type the engine opened it for */
-    int16_t *pcm;  /* samples, interleaved */
-    size_t n, cap; /* samples held, capacity */
+    unsigned pt;            /* payload type the engine opened it for */
+    int16_t *pcm;           /* samples, interleaved */
+    size_t n, cap;          /* samples held, capacity */
+    unsigned native_writes; /* write_native calls (G.711 bytes given undecoded) */
     bool closed;
 } test_capsink;
 

@@ -274,7 +274,7 @@ static void check_native_file(enum rtpproc_native enc, int subformat, uint8_t si
     tmp_path(path, sizeof(path), enc == RTPPROC_NATIVE_ALAW ? "alaw.wav" : "ulaw.wav");
     rtpproc_sink *s = rtpproc_recorder_open_path(path, false, &fmt, &status, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 256), RTPPROC_OK);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, enc, bytes, 256), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->ops->write_silence(s, 10), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->ops->write_pcm(s, levels, 256), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->frames, 522);
@@ -346,17 +346,26 @@ static void test_native_ulaw_file_bytes_exact(void)
     check_native_file(RTPPROC_NATIVE_ULAW, SF_FORMAT_ULAW, 0xFF);
 }
 
-static void test_write_native_into_pcm_file_is_rejected(void)
+/* A G.711 file takes only bytes of its own law; no sink takes "no law". */
+static void test_write_native_of_another_law_is_rejected(void)
 {
     char path[128];
     char err[256];
     int status;
     const uint8_t bytes[4] = {1, 2, 3, 4};
+    const rtpproc_sink_format alaw = {8000, 1, RTPPROC_NATIVE_ALAW};
 
-    rtpproc_sink *s = rtpproc_recorder_open_path(tmp_path(path, sizeof(path), "pcm-native.wav"),
-                                                 false, &PCM_8K_MONO, &status, err, sizeof(err));
+    rtpproc_sink *s = rtpproc_recorder_open_path(tmp_path(path, sizeof(path), "alaw-ulaw.wav"),
+                                                 false, &alaw, &status, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 4), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, RTPPROC_NATIVE_ULAW, bytes, 4), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, RTPPROC_NATIVE_NONE, bytes, 4), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(s->frames, 0);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+    s = rtpproc_recorder_open_path(tmp_path(path, sizeof(path), "pcm-none.wav"), false,
+                                   &PCM_8K_MONO, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, RTPPROC_NATIVE_NONE, bytes, 4), RTPPROC_EINVAL);
     CU_ASSERT_EQUAL(s->frames, 0);
     CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
 }
@@ -591,7 +600,7 @@ static char *factory_open_close(rtpproc_recorder_factory *f, const rtpproc_flow 
         return NULL;
     char *path = strdup(s->path);
     const uint8_t b[2] = {0xd5, 0xd6};
-    s->ops->write_native(s, b, 2);
+    s->ops->write_native(s, RTPPROC_NATIVE_ALAW, b, 2);
     if (s->ops->close(s) != RTPPROC_OK) {
         free(path);
         return NULL;
@@ -800,6 +809,121 @@ static void test_factory_missing_directory_is_eio(void)
     rtpproc_recorder_factory_free(NULL);
 }
 
+/*
+ * A PCM file given G.711 bytes stores their expansion (spandsp's values),
+ * mixed in any order with PCM, silence and bytes of the other law, in
+ * writes that cross buffers, with more runs of A-law silence in one buffer
+ * than its head notes (RP_LAW_GAPS), mono and stereo, with and without the
+ * writer thread. The file is compared sample by sample with a model.
+ */
+enum { LX_WRITES = 2500, LX_MAX = 700 };
+
+static void law_expansion_case(unsigned channels, bool writer)
+{
+    char dir[128], err[256];
+    int status;
+    const uint8_t a[4] = {10, 7, 0, 1}, b[4] = {10, 7, 0, 2};
+    rtpproc_flow flow = make_flow4(a, 4000, b, 5000);
+    rtpproc_sink_info info = {&flow, 0x4242 + channels, 8, "PCMA", 0};
+    rtpproc_sink_format fmt = {8000, channels, RTPPROC_NATIVE_NONE};
+    size_t cap = (size_t)LX_WRITES * LX_MAX * channels;
+    int16_t *want = malloc(cap * sizeof(int16_t));
+    int16_t *pcm = malloc((size_t)LX_MAX * channels * sizeof(int16_t));
+    uint8_t *law = malloc((size_t)LX_MAX * channels);
+    size_t nwant = 0;
+    unsigned kinds[4] = {0, 0, 0, 0};
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pcm);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(law);
+    snprintf(dir, sizeof(dir), "%s/lawx-%u-%d", tmpdir, channels, writer);
+    mkdir(dir, 0700);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    if (writer)
+        CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
+    rtpproc_sink *s = rtpproc_recorder_open(f, &info, &fmt, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    char *path = strdup(s->path);
+    uint32_t rnd = 777 + channels;
+    for (unsigned w = 0; w < LX_WRITES; w++) {
+        rnd = rnd * 1103515245u + 12345u;
+        unsigned kind = (rnd >> 24) % 8; /* mostly bytes, as from a G.711 stream */
+        /* Short runs of silence between bytes, now and then a long one or a
+         * large write across buffers; every fourth stretch of 300 writes
+         * alternates A-law and silence, far more gaps than a head notes. */
+        size_t n = kind == 0 ? 1 + (rnd >> 8) % 5 : 1 + (rnd >> 8) % 200;
+        if ((w / 300) % 4 == 3) {
+            kind = w % 2 == 0 ? 0 : 3;
+            n = 1 + (rnd >> 8) % (kind == 0 ? 3 : 30);
+        }
+        if ((rnd >> 4) % 53 == 0)
+            n = LX_MAX;
+        size_t k = n * channels;
+        int rc;
+        if (kind == 0 || kind == 1) {
+            rc = s->ops->write_silence(s, n);
+            memset(want + nwant, 0, k * sizeof(int16_t));
+            kinds[0]++;
+        } else if (kind == 2) {
+            for (size_t i = 0; i < k; i++)
+                pcm[i] = (int16_t)((nwant + i) * 37 + 5);
+            rc = s->ops->write_pcm(s, pcm, n);
+            memcpy(want + nwant, pcm, k * sizeof(int16_t));
+            kinds[1]++;
+        } else {
+            /* A-law in long stretches, u-law in others: both switches. */
+            bool alaw = (w / 300) % 2 == 0 || kind == 3;
+            for (size_t i = 0; i < k; i++) {
+                law[i] = (uint8_t)((nwant + i) * 31 + 7);
+                want[nwant + i] = alaw ? alaw_to_linear(law[i]) : ulaw_to_linear(law[i]);
+            }
+            rc = s->ops->write_native(s, alaw ? RTPPROC_NATIVE_ALAW : RTPPROC_NATIVE_ULAW, law, n);
+            kinds[alaw ? 2 : 3]++;
+        }
+        CU_ASSERT_EQUAL(rc, RTPPROC_OK);
+        nwant += k;
+        if (w == LX_WRITES / 2)
+            CU_ASSERT_EQUAL(s->ops->flush(s), RTPPROC_OK);
+    }
+    CU_ASSERT_EQUAL(s->frames, nwant / channels);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+    rtpproc_recorder_factory_free(f);
+    for (unsigned i = 0; i < 4; i++)
+        CU_ASSERT(kinds[i] > 100);
+
+    SF_INFO sfi;
+    SNDFILE *sf = read_open(path, &sfi);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(sfi.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    CU_ASSERT_EQUAL(sfi.channels, (int)channels);
+    CU_ASSERT_EQUAL(sfi.frames, (sf_count_t)(nwant / channels));
+    int16_t *got = malloc((nwant + channels) * sizeof(int16_t));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(sf_readf_short(sf, got, (sf_count_t)(nwant / channels) + 1),
+                    (sf_count_t)(nwant / channels));
+    size_t first_bad = nwant;
+    for (size_t i = 0; i < nwant && first_bad == nwant; i++) {
+        if (got[i] != want[i])
+            first_bad = i;
+    }
+    CU_ASSERT_EQUAL(first_bad, nwant);
+    sf_close(sf);
+    free(got);
+    free(path);
+    free(want);
+    free(pcm);
+    free(law);
+}
+
+static void test_pcm_file_expands_law_bytes(void)
+{
+    law_expansion_case(1, false);
+    law_expansion_case(1, true);
+    law_expansion_case(2, false);
+    law_expansion_case(2, true);
+}
+
 /* ---- factory with a writer thread ---- */
 
 enum { W_STREAMS = 40, W_ROUNDS = 300 };
@@ -843,10 +967,15 @@ static void write_traffic(const char *dir, bool writer, char *names[W_STREAMS],
             int rc;
             if ((rnd >> 8) % 29 == 0) {
                 rc = s[i]->ops->write_silence(s[i], n);
-            } else if (s[i]->fmt.encoding == RTPPROC_NATIVE_ALAW && (rnd >> 4) % 2 == 0) {
+            } else if ((rnd >> 4) % 2 == 0) {
+                /* A-law files take A-law; PCM files either law (expanded). */
+                enum rtpproc_native l =
+                    s[i]->fmt.encoding == RTPPROC_NATIVE_ALAW || (rnd >> 5) % 2 == 0
+                        ? RTPPROC_NATIVE_ALAW
+                        : RTPPROC_NATIVE_ULAW;
                 for (size_t k = 0; k < n; k++)
                     law[k] = (uint8_t)((frames[i] + k) * 31 + i);
-                rc = s[i]->ops->write_native(s[i], law, n);
+                rc = s[i]->ops->write_native(s[i], l, law, n);
             } else {
                 for (size_t k = 0; k < n; k++)
                     pcm[k] = (int16_t)((frames[i] + k) * 37 + i * 1000);
@@ -1076,13 +1205,17 @@ static void test_memsink_pcm_keeps_frames_and_silence(void)
     CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm, 3), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->ops->write_silence(s, 2), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->ops->write_pcm(s, pcm, 1), RTPPROC_OK);
-    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 1), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, RTPPROC_NATIVE_NONE, bytes, 1), RTPPROC_EINVAL);
+    /* G.711 bytes are expanded: A-law 0xD5 is +8, u-law 0x7F is 0, 0x00 -32124. */
+    CU_ASSERT_EQUAL(s->ops->write_native(s, RTPPROC_NATIVE_ALAW, bytes, 1), RTPPROC_OK);
+    const uint8_t ubytes[2] = {0x7f, 0x00};
+    CU_ASSERT_EQUAL(s->ops->write_native(s, RTPPROC_NATIVE_ULAW, ubytes, 1), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->ops->flush(s), RTPPROC_OK);
-    CU_ASSERT_EQUAL(s->frames, 6);
+    CU_ASSERT_EQUAL(s->frames, 8);
     const int16_t *got = rtpproc_memsink_pcm(s, &n);
     CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_EQUAL(n, 12);
-    const int16_t want[12] = {1, -1, 2, -2, 3, -3, 0, 0, 0, 0, 1, -1};
+    CU_ASSERT_EQUAL(n, 16);
+    const int16_t want[16] = {1, -1, 2, -2, 3, -3, 0, 0, 0, 0, 1, -1, 8, 8, 0, -32124};
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof(want)), 0);
     CU_ASSERT_PTR_NULL(rtpproc_memsink_native(s, &n));
     CU_ASSERT_EQUAL(n, 0);
@@ -1126,7 +1259,10 @@ static void check_memsink_native(enum rtpproc_native enc, int subformat, uint8_t
         bytes[i] = (uint8_t)(255 - i);
     rtpproc_sink *s = rtpproc_memsink_new(&fmt);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL(s->ops->write_native(s, bytes, 256), RTPPROC_OK);
+    enum rtpproc_native other =
+        enc == RTPPROC_NATIVE_ALAW ? RTPPROC_NATIVE_ULAW : RTPPROC_NATIVE_ALAW;
+    CU_ASSERT_EQUAL(s->ops->write_native(s, other, bytes, 256), RTPPROC_EINVAL);
+    CU_ASSERT_EQUAL(s->ops->write_native(s, enc, bytes, 256), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->ops->write_silence(s, 3), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->ops->write_pcm(s, levels, 256), RTPPROC_OK);
     CU_ASSERT_EQUAL(s->frames, 515);
@@ -1172,7 +1308,8 @@ CU_pSuite rtpproc_test_recorder_suite(void)
         {"native_alaw_file_bytes_exact", test_native_alaw_file_bytes_exact},
         {"native_files_encode_every_pcm_value", test_native_files_encode_every_pcm_value},
         {"native_ulaw_file_bytes_exact", test_native_ulaw_file_bytes_exact},
-        {"write_native_into_pcm_file_is_rejected", test_write_native_into_pcm_file_is_rejected},
+        {"write_native_of_another_law_is_rejected", test_write_native_of_another_law_is_rejected},
+        {"pcm_file_expands_law_bytes", test_pcm_file_expands_law_bytes},
         {"existing_file_needs_force", test_existing_file_needs_force},
         {"flush_makes_header_valid_while_recording", test_flush_makes_header_valid_while_recording},
         {"missing_directory_is_eio_naming_the_path", test_missing_directory_is_eio_naming_the_path},
