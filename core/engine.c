@@ -186,6 +186,7 @@ void rtpproc_engine_free(rtpproc_engine *e)
     rp_ptlearn_free(e->learned);
     rp_joins_free(e->sh.joins);
     free(e->sh.pcm);
+    rp_playout_free_spares(&e->sh);
     free(e);
 }
 

@@ -154,6 +154,7 @@ struct rp_engine_shared {
     struct rp_joins *joins;    /* --per-direction recordings, else NULL */
     int16_t *pcm;              /* decode scratch, grown on demand */
     size_t pcm_cap;            /* in int16 samples */
+    struct rp_spare_window *spare_windows; /* reorder windows no stream uses (playout.c) */
     char error[512];
 };
 
@@ -169,6 +170,8 @@ int rp_playout_close(rp_engine_shared *sh, rp_stream *s);
 int rp_playout_close_begin(rp_engine_shared *sh, rp_stream *s);
 int rp_playout_flush(rp_engine_shared *sh, rp_stream *s);
 void rp_playout_free(rp_stream *s);
+/* Frees the reorder windows kept for reuse (the engine's end). */
+void rp_playout_free_spares(rp_engine_shared *sh);
 
 /*
  * The stream's decoder slot for `pt`, resolved and created on first use

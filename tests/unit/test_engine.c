@@ -5,10 +5,16 @@
  * window is repaired, idle timeout splits streams, bogus jumps re-anchor.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+
+/* spandsp's g711.h needs these two first. */
+#include <spandsp/telephony.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
 
 #include "capsink.h"
 #include "rtpproc/engine.h"
@@ -652,6 +658,80 @@ static void test_engine_report_at_output_rate(void)
     done();
 }
 
+/*
+ * Eight interleaved streams, PCMA and PCMU, each with packets swapped and
+ * lost at its own places, so that streams open and empty their reorder
+ * windows at different times and reuse each other's (playout.c keeps the
+ * emptied ones). Every 20 ms of every stream is checked: its own bytes,
+ * expanded by spandsp, or silence where its packet was lost; the bytes
+ * reach the sink undecoded (write_native).
+ */
+enum { RW_STREAMS = 8, RW_PACKETS = 150 };
+
+static uint8_t rw_fill(unsigned k, unsigned seq)
+{
+    return (uint8_t)(seq * 7 + k * 31 + 1);
+}
+
+static bool rw_lost(unsigned k, unsigned seq)
+{
+    return seq >= 4 && seq + 2 < RW_PACKETS && seq % 23 == k + 5; /* none at the end */
+}
+
+static void test_engine_reorder_windows_shared_by_streams(void)
+{
+    unsigned order[RW_STREAMS][RW_PACKETS];
+    unsigned lost[RW_STREAMS] = {0};
+
+    for (unsigned k = 0; k < RW_STREAMS; k++) {
+        for (unsigned i = 0; i < RW_PACKETS; i++)
+            order[k][i] = i;
+        for (unsigned i = 4; i + 1 < RW_PACKETS; i++) {
+            if (i % 7 == k % 7 && !rw_lost(k, i) && !rw_lost(k, i + 1)) {
+                order[k][i] = i + 1;
+                order[k][i + 1] = i;
+                i++;
+            }
+        }
+    }
+    eng = make_engine();
+    for (unsigned i = 0; i < RW_PACKETS; i++) {
+        for (unsigned k = 0; k < RW_STREAMS; k++) {
+            unsigned seq = order[k][i];
+            if (rw_lost(k, seq)) {
+                lost[k]++;
+                continue;
+            }
+            feed_pt(0x5000 + k, k % 2 ? 0 : 8, (uint16_t)seq, seq * 160, (int64_t)i * 20, 160,
+                    rw_fill(k, seq));
+        }
+    }
+    rtpproc_engine_finish(eng);
+    CU_ASSERT_EQUAL_FATAL(test_ncaps, RW_STREAMS);
+    size_t n;
+    const rtpproc_stream_summary *sum = rtpproc_engine_summaries(eng, &n);
+    CU_ASSERT_EQUAL_FATAL(n, RW_STREAMS);
+    for (unsigned k = 0; k < RW_STREAMS; k++) {
+        const test_capsink *c = test_caps[k];
+        CU_ASSERT_EQUAL(c->pt, k % 2 ? 0u : 8u);
+        CU_ASSERT(c->native_writes > RW_PACKETS / 2);
+        CU_ASSERT_EQUAL_FATAL(c->n, (size_t)RW_PACKETS * 160);
+        unsigned bad = 0;
+        for (unsigned seq = 0; seq < RW_PACKETS; seq++) {
+            uint8_t b = rw_fill(k, seq);
+            int16_t want = rw_lost(k, seq) ? 0 : k % 2 ? ulaw_to_linear(b) : alaw_to_linear(b);
+            for (unsigned j = 0; j < 160; j++)
+                bad += c->pcm[seq * 160 + j] != want;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        CU_ASSERT(lost[k] > 0);
+        CU_ASSERT_EQUAL(sum[k].lost, lost[k]);
+        CU_ASSERT(sum[k].reordered > 0);
+        CU_ASSERT_EQUAL(sum[k].late, 0);
+    }
+    done();
+}
+
 CU_pSuite rtpproc_test_engine_suite(void)
 {
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
@@ -696,7 +776,9 @@ CU_pSuite rtpproc_test_engine_suite(void)
         !CU_add_test(s, "idle sources leave probation",
                      test_engine_probation_expires_idle_sources) ||
         !CU_add_test(s, "12000 sources starting at once all pass probation",
-                     test_engine_many_sources_start_at_once))
+                     test_engine_many_sources_start_at_once) ||
+        !CU_add_test(s, "streams reuse each other's reorder windows",
+                     test_engine_reorder_windows_shared_by_streams))
         return NULL;
     return s;
 }
