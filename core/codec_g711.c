@@ -115,9 +115,66 @@ __attribute__((target("avx2"))) static void ulaw_avx2(const uint8_t *in, int16_t
     }
     ulaw_by_table(in + i, out + i, n - i);
 }
+
+/*
+ * The same formulas 32 samples per step with AVX-512BW, which has the
+ * per-lane 16-bit shift (vpsllvw) and masked subtraction the AVX2 code
+ * builds from pshufb and blends: the G.711 files' expansion now runs on
+ * the writer thread, the busier of the two at 10 000 streams (issue 7).
+ */
+__attribute__((target("avx512f,avx512bw"))) static void alaw_avx512(const uint8_t *in, int16_t *out,
+                                                                    size_t n)
+{
+    const __m512i x55 = _mm512_set1_epi16(0x55);
+    const __m512i low = _mm512_set1_epi16(0x0F);
+    const __m512i segs = _mm512_set1_epi16(0x70);
+    const __m512i one = _mm512_set1_epi16(1);
+    const __m512i sign = _mm512_set1_epi16(0x80);
+    size_t i = 0;
+
+    for (; i + 32 <= n; i += 32) {
+        __m512i a =
+            _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(in + i)));
+        a = _mm512_xor_si512(a, x55);
+        __m512i mant = _mm512_slli_epi16(_mm512_and_si512(a, low), 4);
+        __m512i seg = _mm512_srli_epi16(_mm512_and_si512(a, segs), 4);
+        __mmask32 seg0 = _mm512_cmpeq_epi16_mask(seg, _mm512_setzero_si512());
+        __m512i bias =
+            _mm512_mask_blend_epi16(seg0, _mm512_set1_epi16(0x108), _mm512_set1_epi16(8));
+        __m512i mag = _mm512_sllv_epi16(_mm512_add_epi16(mant, bias), _mm512_subs_epu16(seg, one));
+        __mmask32 negative = _mm512_testn_epi16_mask(a, sign);
+        __m512i v = _mm512_mask_sub_epi16(mag, negative, _mm512_setzero_si512(), mag);
+        _mm512_storeu_si512((void *)(out + i), v);
+    }
+    alaw_avx2(in + i, out + i, n - i);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void ulaw_avx512(const uint8_t *in, int16_t *out,
+                                                                    size_t n)
+{
+    const __m512i xff = _mm512_set1_epi16(0xFF);
+    const __m512i low = _mm512_set1_epi16(0x0F);
+    const __m512i segs = _mm512_set1_epi16(0x70);
+    const __m512i bias = _mm512_set1_epi16(0x84);
+    const __m512i sign = _mm512_set1_epi16(0x80);
+    size_t i = 0;
+
+    for (; i + 32 <= n; i += 32) {
+        __m512i u =
+            _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(in + i)));
+        u = _mm512_xor_si512(u, xff);
+        __m512i mant = _mm512_slli_epi16(_mm512_and_si512(u, low), 3);
+        __m512i seg = _mm512_srli_epi16(_mm512_and_si512(u, segs), 4);
+        __m512i t = _mm512_sllv_epi16(_mm512_add_epi16(mant, bias), seg);
+        __mmask32 negative = _mm512_test_epi16_mask(u, sign);
+        __m512i v = _mm512_mask_sub_epi16(_mm512_sub_epi16(t, bias), negative, bias, t);
+        _mm512_storeu_si512((void *)(out + i), v);
+    }
+    ulaw_avx2(in + i, out + i, n - i);
+}
 #endif
 
-static rp_g711_impl impls[2] = {{"table", alaw_by_table, ulaw_by_table}};
+static rp_g711_impl impls[3] = {{"table", alaw_by_table, ulaw_by_table}};
 static size_t nimpls = 1;
 
 /* Fills the decode tables and picks the expansion, once, safely against
@@ -133,6 +190,9 @@ static void init_decode(void)
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avx2"))
             impls[nimpls++] = (rp_g711_impl){"avx2", alaw_avx2, ulaw_avx2};
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+            __builtin_cpu_supports("avx512bw"))
+            impls[nimpls++] = (rp_g711_impl){"avx512", alaw_avx512, ulaw_avx512};
 #endif
         g_once_init_leave(&decode_ready, 1);
     }
