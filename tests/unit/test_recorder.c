@@ -26,6 +26,7 @@
 #include <spandsp/bit_operations.h>
 #include <spandsp/g711.h>
 
+#include "recorder_pages.h"
 #include "rtpproc/recorder.h"
 #include "rtpproc/sink.h"
 #include "suite.h"
@@ -924,6 +925,111 @@ static void test_pcm_file_expands_law_bytes(void)
     law_expansion_case(2, true);
 }
 
+/*
+ * After the staggered first write, a recording's writes end on pages of
+ * the file (write_buffer carries the frames past the last boundary into
+ * the next buffer), for PCM files given G.711 bytes (with A-law silence
+ * runs), PCM frames or both in stereo, and for A-law files; with and
+ * without the writer thread. The frames must come out as written.
+ */
+enum { PG_PACKETS = 400, PG_FRAMES = 160 };
+
+static void pages_case(unsigned channels, enum rtpproc_native file, bool bytes, bool writer,
+                       unsigned case_no)
+{
+    char dir[128], err[256];
+    int status;
+    const uint8_t a[4] = {10, 6, 0, 1}, b[4] = {10, 6, 0, 2};
+    rtpproc_flow flow = make_flow4(a, (uint16_t)(4000 + case_no), b, 5000);
+    rtpproc_sink_info info = {&flow, 0x9000 + case_no, 8, "PCMA", 0};
+    rtpproc_sink_format fmt = {8000, channels, file};
+    size_t total = (size_t)PG_PACKETS * PG_FRAMES * channels;
+    int16_t *want = malloc(total * sizeof(int16_t));
+    uint8_t *law = malloc((size_t)PG_FRAMES * channels);
+    int16_t *pcm = malloc((size_t)PG_FRAMES * channels * sizeof(int16_t));
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(law);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pcm);
+    snprintf(dir, sizeof(dir), "%s/pages-%u", tmpdir, case_no);
+    mkdir(dir, 0700);
+    rtpproc_recorder_factory *f = rtpproc_recorder_factory_new(dir, false);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    if (writer)
+        CU_ASSERT_EQUAL_FATAL(rtpproc_recorder_factory_start_writer(f), RTPPROC_OK);
+    /* Recordings opened before this one set where its first write falls. */
+    for (unsigned i = 0; i < case_no; i++) {
+        char *p = factory_open_close(f, &flow, 0x100 + i, &status, err, sizeof(err));
+        CU_ASSERT_PTR_NOT_NULL(p);
+        free(p);
+    }
+    rtpproc_sink *s = rtpproc_recorder_open(f, &info, &fmt, &status, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    char *path = strdup(s->path);
+    size_t at = 0;
+    for (unsigned k = 0; k < PG_PACKETS; k++) {
+        size_t n = (size_t)PG_FRAMES * channels;
+        int rc;
+        if (k % 37 == 36) {
+            rc = s->ops->write_silence(s, PG_FRAMES);
+            for (size_t i = 0; i < n; i++)
+                want[at + i] = file == RTPPROC_NATIVE_NONE ? 0 : alaw_to_linear(linear_to_alaw(0));
+        } else if (bytes) {
+            for (size_t i = 0; i < n; i++) {
+                law[i] = (uint8_t)((at + i) * 13 + 3);
+                want[at + i] = alaw_to_linear(law[i]);
+            }
+            rc = s->ops->write_native(s, RTPPROC_NATIVE_ALAW, law, PG_FRAMES);
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                pcm[i] = (int16_t)((at + i) * 41 + 9);
+                want[at + i] =
+                    file == RTPPROC_NATIVE_NONE ? pcm[i] : alaw_to_linear(linear_to_alaw(pcm[i]));
+            }
+            rc = s->ops->write_pcm(s, pcm, PG_FRAMES);
+        }
+        CU_ASSERT_EQUAL(rc, RTPPROC_OK);
+        at += n;
+    }
+    /* 64 000 frames: about 15 writes; only the first may end inside a page. */
+    unsigned rg = rp_recorder_ragged_writes(s);
+    CU_ASSERT(rg <= 1);
+    CU_ASSERT_EQUAL(s->ops->close(s), RTPPROC_OK);
+    rtpproc_recorder_factory_free(f);
+
+    SF_INFO sfi;
+    SNDFILE *sf = read_open(path, &sfi);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sf);
+    CU_ASSERT_EQUAL(sfi.frames, (sf_count_t)(total / channels));
+    int16_t *got = malloc((total + channels) * sizeof(int16_t));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(sf_readf_short(sf, got, (sf_count_t)(total / channels) + 1),
+                    (sf_count_t)(total / channels));
+    size_t bad = 0;
+    for (size_t i = 0; i < total; i++)
+        bad += got[i] != want[i];
+    CU_ASSERT_EQUAL(bad, 0);
+    sf_close(sf);
+    free(got);
+    free(path);
+    free(want);
+    free(law);
+    free(pcm);
+}
+
+static void test_writes_fall_on_pages(void)
+{
+    unsigned n = 0;
+    for (int writer = 0; writer < 2; writer++) {
+        pages_case(1, RTPPROC_NATIVE_NONE, true, writer, n++);
+        pages_case(1, RTPPROC_NATIVE_NONE, false, writer, n++);
+        pages_case(2, RTPPROC_NATIVE_NONE, true, writer, n++);
+        pages_case(2, RTPPROC_NATIVE_NONE, false, writer, n++);
+        pages_case(1, RTPPROC_NATIVE_ALAW, true, writer, n++);
+        pages_case(1, RTPPROC_NATIVE_ALAW, false, writer, n++);
+    }
+}
+
 /* ---- factory with a writer thread ---- */
 
 enum { W_STREAMS = 40, W_ROUNDS = 300 };
@@ -1310,6 +1416,7 @@ CU_pSuite rtpproc_test_recorder_suite(void)
         {"native_ulaw_file_bytes_exact", test_native_ulaw_file_bytes_exact},
         {"write_native_of_another_law_is_rejected", test_write_native_of_another_law_is_rejected},
         {"pcm_file_expands_law_bytes", test_pcm_file_expands_law_bytes},
+        {"writes_fall_on_pages", test_writes_fall_on_pages},
         {"existing_file_needs_force", test_existing_file_needs_force},
         {"flush_makes_header_valid_while_recording", test_flush_makes_header_valid_while_recording},
         {"missing_directory_is_eio_naming_the_path", test_missing_directory_is_eio_naming_the_path},
