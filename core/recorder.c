@@ -342,10 +342,9 @@ static size_t aligned_frames(const recorder *r)
  */
 static int write_buffer(recorder *r, bool align)
 {
-    void *buf = r->buf;
+    uint8_t *buf = r->buf;
     size_t unit = frame_bytes(r);
     rp_write_fn fn = holds_law(r) ? write_expanded : write_now;
-    uint8_t carry[RP_PAGE]; /* less than a page of the file: fewer buffer bytes */
     rp_lawbuf carried = {.ngaps = 0};
 
     if (get_error(r) != RTPPROC_OK)
@@ -354,53 +353,47 @@ static int write_buffer(recorder *r, bool align)
         return RTPPROC_OK;
     size_t write = align ? aligned_frames(r) : r->used;
     size_t keep = r->used - write;
-    if (keep > 0) {
-        memcpy(carry, frames_of(r) + write * unit, keep * unit);
-        if (holds_law(r)) {
-            /* Silent runs past the boundary go with the frames. */
-            rp_lawbuf *h = (rp_lawbuf *)(void *)r->buf;
-            unsigned stay = 0;
-            for (unsigned i = 0; i < h->ngaps; i++) {
-                uint32_t at = h->gap[i].at, end = at + h->gap[i].n;
-                if (end > write) {
-                    uint32_t from = at > write ? at : (uint32_t)write;
-                    carried.gap[carried.ngaps].at = from - (uint32_t)write;
-                    carried.gap[carried.ngaps++].n = end - from;
-                }
-                if (at < write) {
-                    h->gap[stay].at = at;
-                    h->gap[stay++].n = (end < write ? end : (uint32_t)write) - at;
-                }
-            }
-            h->ngaps = stay;
-        }
-    }
     size_t len = write * unit;
-    r->used = 0;
+    if (keep > 0 && holds_law(r)) {
+        /* Silent runs past the boundary go with the frames. */
+        rp_lawbuf *h = (rp_lawbuf *)(void *)buf;
+        unsigned stay = 0;
+        for (unsigned i = 0; i < h->ngaps; i++) {
+            uint32_t at = h->gap[i].at, end = at + h->gap[i].n;
+            if (end > write) {
+                uint32_t from = at > write ? at : (uint32_t)write;
+                carried.gap[carried.ngaps].at = from - (uint32_t)write;
+                carried.gap[carried.ngaps++].n = end - from;
+            }
+            if (at < write) {
+                h->gap[stay].at = at;
+                h->gap[stay++].n = (end < write ? end : (uint32_t)write) - at;
+            }
+        }
+        h->ngaps = stay;
+    }
+    /* The buffer filled next: a spare from the writer thread, which gets
+     * this one, or this one again once written here. */
+    uint8_t *next = r->writer != NULL ? rp_writer_spare(r->writer, alloc_bytes(r)) : NULL;
+    if (next != NULL) {
+        memcpy(next + (frames_of(r) - buf), frames_of(r) + len, keep * unit);
+        rp_writer_queue(r->writer, fn, r, buf, alloc_bytes(r), len, &r->pending);
+        r->buf = next;
+    } else {
+        if (r->writer != NULL)
+            rp_writer_wait(r->writer, &r->pending); /* the file's writes stay in order */
+        fn(r, buf, len);
+        memmove(frames_of(r), frames_of(r) + len, keep * unit);
+    }
+    start_lawbuf(r);
+    if (holds_law(r)) {
+        rp_lawbuf *h = (rp_lawbuf *)(void *)r->buf;
+        memcpy(h->gap, carried.gap, carried.ngaps * sizeof(carried.gap[0]));
+        h->ngaps = carried.ngaps;
+    }
+    r->used = keep;
     /* The next write is a whole buffer after the kept frames: whole pages. */
     r->limit = RTPPROC_RECORDER_BUFFER_FRAMES + (align ? keep : 0);
-    bool queued = false;
-    if (r->writer != NULL) {
-        void *spare = rp_writer_submit(r->writer, fn, r, buf, alloc_bytes(r), len, &r->pending);
-        if (spare != NULL) {
-            r->buf = spare;
-            queued = true;
-        } else {
-            rp_writer_wait(r->writer, &r->pending); /* the file's writes stay in order */
-        }
-    }
-    if (!queued)
-        fn(r, buf, len);
-    start_lawbuf(r);
-    if (keep > 0) {
-        memcpy(frames_of(r), carry, keep * unit);
-        r->used = keep;
-        if (holds_law(r)) {
-            rp_lawbuf *h = (rp_lawbuf *)(void *)r->buf;
-            memcpy(h->gap, carried.gap, carried.ngaps * sizeof(carried.gap[0]));
-            h->ngaps = carried.ngaps;
-        }
-    }
     return get_error(r);
 }
 

@@ -283,18 +283,21 @@ static void enqueue(rp_writer *w, rp_job j)
         pthread_cond_signal(&w->work);
 }
 
-void *rp_writer_submit(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
-                       unsigned *pending)
+void *rp_writer_spare(rp_writer *w, size_t size)
 {
-    void *spare;
-
     pthread_mutex_lock(&w->mu);
-    wait_for_room(w, size);
-    spare = spare_pop(w, size);
-    if (spare != NULL)
-        enqueue(w, (rp_job){fn, ctx, buf, size, len, pending});
+    void *spare = spare_pop(w, size);
     pthread_mutex_unlock(&w->mu);
     return spare;
+}
+
+void rp_writer_queue(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
+                     unsigned *pending)
+{
+    pthread_mutex_lock(&w->mu);
+    wait_for_room(w, size);
+    enqueue(w, (rp_job){fn, ctx, buf, size, len, pending});
+    pthread_mutex_unlock(&w->mu);
 }
 
 void rp_writer_call(rp_writer *w, rp_write_fn fn, void *ctx, unsigned *pending)

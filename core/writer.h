@@ -15,7 +15,7 @@
  * once that counter is zero, and only then may the submitter touch what
  * its jobs use (the SNDFILE, for a header update or close).
  *
- * Memory: at most `max_bytes` of buffers are queued at once (submit waits
+ * Memory: at most `max_bytes` of buffers are queued at once (rp_writer_queue waits
  * for the writer beyond that); buffers that come back are kept, per size,
  * as spares for later submissions, so the buffers the writer holds never
  * exceed `max_bytes` plus one buffer per size. No allocation per job once
@@ -46,17 +46,23 @@ rp_writer *rp_writer_new(size_t max_bytes);
 void rp_writer_free(rp_writer *w);
 
 /*
- * Queues fn(ctx, buf, len) and returns a spare buffer of `size` bytes
- * (from rp_hugepool_alloc_buffer(size), contents undefined) for the caller to use
- * in place of `buf`, which the writer now owns until it hands it out again
- * as a spare. `len` <= `size`. Increments *pending. Waits while
- * `max_bytes` are already queued.
+ * Queueing a buffer takes two calls, so that the caller can fill the
+ * buffer it goes on with from the one it gives up (recorder.c carries the
+ * frames after a page boundary over).
  *
- * Returns NULL, queueing nothing, if no spare buffer can be allocated:
+ * rp_writer_spare() returns a buffer of `size` bytes (from
+ * rp_hugepool_alloc_buffer(size), contents undefined): a spare that came
+ * back from an earlier job, or a new one; NULL if none can be had, and
  * the caller then waits for its jobs (rp_writer_wait) and writes itself.
+ *
+ * rp_writer_queue() queues fn(ctx, buf, len); the writer owns `buf` (of
+ * `size` bytes, `len` <= `size`) until it hands it out again as a spare.
+ * Increments *pending. Waits while `max_bytes` are already queued; never
+ * fails.
  */
-void *rp_writer_submit(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
-                       unsigned *pending);
+void *rp_writer_spare(rp_writer *w, size_t size);
+void rp_writer_queue(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t size, size_t len,
+                     unsigned *pending);
 
 /*
  * Queues fn(ctx, NULL, 0), a job without a buffer (a file's set-up), in
