@@ -63,6 +63,7 @@ function label(t) {
     if (t == "rtpproc_alaw") return "rtpproc --encoding alaw"
     if (t == "rtpproc_threads2") return "rtpproc --threads 2"
     if (t == "rtpproc_sync") return "rtpproc --sync-writes (no writer thread)"
+    if (t == "rtpproc_threads2_sync") return "rtpproc --threads 2 --sync-writes (two workers, no writer thread)"
     if (t == "floor_read") return "floor: pcap_next_ex loop"
     if (t == "floor_dd") return "floor: dd of the same bytes"
     if (t == "floor_sum") return "**floor: read + write**"
@@ -123,7 +124,7 @@ END {
     print ""
     print "| capture | tool | wall s, median (min-max) | CPU s | packets/s | MB/s | peak RSS MiB | output MB |"
     print "| --- | --- | --- | --- | --- | --- | --- | --- |"
-    ntord = split("rtpproc_pcm16 rtpproc_alaw rtpproc_sync rtpproc_threads2 floor_read floor_dd floor_sum files_write files_sum tshark_streams tshark_plugin tshark_fields", tord, " ")
+    ntord = split("rtpproc_pcm16 rtpproc_alaw rtpproc_sync rtpproc_threads2 rtpproc_threads2_sync floor_read floor_dd floor_sum files_write files_sum tshark_streams tshark_plugin tshark_fields", tord, " ")
     for (i = 1; i <= ncase; i++) {
         c = order[i]
         cap = sprintf("%s, %.0f MB%s", capname(c), capb[c] / 1e6, (c in wrong) ? " **(output wrong, see the check)**" : "")
@@ -141,14 +142,14 @@ END {
     print ""
     print "## Ratios (median wall times; CPU times in brackets)"
     print ""
-    print "| capture | rtpproc / floor | rtpproc alaw / floor | tshark rtp,streams / rtpproc | tshark -T fields / rtpproc | plug-in over tshark rtp,streams | --threads 2 speed-up | writer thread speed-up (--sync-writes / default) | (beside) rtpproc / (read loop + one file per stream) |"
-    print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    print "| capture | rtpproc / floor | rtpproc alaw / floor | tshark rtp,streams / rtpproc | tshark -T fields / rtpproc | plug-in over tshark rtp,streams | --threads 2 speed-up (default / --threads 2) | sharding speed-up without the writer thread (--sync-writes / --threads 2 --sync-writes) | writer thread speed-up (--sync-writes / default) | (beside) rtpproc / (read loop + one file per stream) |"
+    print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     worst_floor = 0; min_tshark = -1; have_plug = 0; fields_ratio = -1
     for (i = 1; i <= ncase; i++) {
         c = order[i]
         if (!stat(c, "rtpproc_pcm16")) continue
         rw = W; rc = CPU
-        f = "-"; fa = "-"; ts = "-"; tf = "-"; pl = "-"; th = "-"; sw = "-"; nf = "-"
+        f = "-"; fa = "-"; ts = "-"; tf = "-"; pl = "-"; th = "-"; shs = "-"; sw = "-"; nf = "-"
         ok = !(c in wrong)
         if (stat(c, "floor_sum")) {
             fwm = W; fcm = CPU
@@ -171,10 +172,14 @@ END {
             if (ok) { fields_ratio = ratio(W, rw); fields_c = c }
         }
         if (stat(c, "rtpproc_threads2")) th = sprintf("%.2f", ratio(rw, W))
-        if (stat(c, "rtpproc_sync")) sw = sprintf("%.2f", ratio(W, rw))
+        if (stat(c, "rtpproc_sync")) {
+            sw = sprintf("%.2f", ratio(W, rw))
+            syncw = W
+            if (stat(c, "rtpproc_threads2_sync")) shs = sprintf("%.2f", ratio(syncw, W))
+        }
         if (stat(c, "files_sum")) nf = sprintf("%.2f", ratio(rw, W))
-        printf "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", capname(c), (c in wrong) ? " (output wrong)" : "",
-            f, fa, ts, tf, pl, th, sw, nf
+        printf "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", capname(c), (c in wrong) ? " (output wrong)" : "",
+            f, fa, ts, tf, pl, th, shs, sw, nf
     }
 
     print ""
