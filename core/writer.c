@@ -67,6 +67,7 @@ struct rp_writer {
     uint64_t gap_ns;         /* moving average of the time between jobs */
     unsigned room_waiters, done_waiters;
     bool sleeping, quit;
+    bool running; /* the thread runs the job at head (head moves on after it) */
     rp_spares spares[RP_WRITER_CLASSES];
     unsigned nspares;
 };
@@ -150,6 +151,54 @@ static bool spin_for_jobs_done(const unsigned *pending)
     }
 }
 
+/* Accounts for job `j` having run (under mu) and tells whoever waits. */
+static void job_done(rp_writer *w, const rp_job *j)
+{
+    w->queued_bytes -= j->size;
+    __atomic_sub_fetch(j->pending, 1, __ATOMIC_RELEASE); /* rp_writer_wait spins on it */
+    if (j->buf != NULL)
+        spare_push(w, j->buf, j->size);
+    /* A full queue is let drain to half before its submitters go on:
+     * waking them per job would switch threads per job. */
+    if (w->room_waiters > 0 &&
+        (w->queued_bytes <= w->max_bytes / 2 && w->tail - w->head <= RP_WRITER_JOBS / 2))
+        pthread_cond_broadcast(&w->room);
+    if (w->done_waiters > 0)
+        pthread_cond_broadcast(&w->done);
+}
+
+/* Added to a file's pending counter while another thread runs its job. */
+#define RP_WRITER_STOLEN (1u << 30)
+
+/*
+ * A submitter that would wait (the queue full, or its own jobs not run
+ * yet) runs the newest queued job itself instead, if that job's file has
+ * no other job queued or running (its pending counter is 1): a file's
+ * jobs still run in order, one at a time. The writer thread takes jobs
+ * from the other end. At the end of a run, when every recording's last
+ * buffer and finalisation are queued at once and the reading thread
+ * would only wait, both threads work (2 M x 10 000 streams: the writer
+ * alone took the last 0.12-0.15 s). Under mu, which it releases while
+ * the job runs; true if it ran one.
+ */
+static bool steal_one(rp_writer *w)
+{
+    if (w->tail - w->head <= (w->running ? 1u : 0u))
+        return false;
+    rp_job j = w->ring[(w->tail - 1) % RP_WRITER_JOBS];
+    if (__atomic_load_n(j.pending, __ATOMIC_RELAXED) != 1)
+        return false;
+    __atomic_store_n(&w->tail, w->tail - 1, __ATOMIC_RELAXED); /* spin_for_job reads it */
+    /* The file's next job, queued meanwhile, must wait for this one. */
+    __atomic_add_fetch(j.pending, RP_WRITER_STOLEN, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&w->mu);
+    j.fn(j.ctx, j.buf, j.len);
+    pthread_mutex_lock(&w->mu);
+    __atomic_sub_fetch(j.pending, RP_WRITER_STOLEN, __ATOMIC_RELAXED);
+    job_done(w, &j);
+    return true;
+}
+
 static void *writer_main(void *arg)
 {
     rp_writer *w = arg;
@@ -171,21 +220,19 @@ static void *writer_main(void *arg)
         if (w->head == w->tail)
             break; /* quit, and nothing left to run */
         rp_job j = w->ring[w->head % RP_WRITER_JOBS];
+        w->running = true; /* the head job is ours: no submitter takes it now */
+        while (__atomic_load_n(j.pending, __ATOMIC_RELAXED) & RP_WRITER_STOLEN) {
+            /* The file's previous job runs in a submitter (steal_one). */
+            w->done_waiters++;
+            pthread_cond_wait(&w->done, &w->mu);
+            w->done_waiters--;
+        }
         pthread_mutex_unlock(&w->mu);
         j.fn(j.ctx, j.buf, j.len);
         pthread_mutex_lock(&w->mu);
+        w->running = false;
         w->head++;
-        w->queued_bytes -= j.size;
-        __atomic_sub_fetch(j.pending, 1, __ATOMIC_RELEASE); /* rp_writer_wait spins on it */
-        if (j.buf != NULL)
-            spare_push(w, j.buf, j.size);
-        /* A full queue is let drain to half before its submitters go on:
-         * waking them per job would switch threads per job. */
-        if (w->room_waiters > 0 &&
-            (w->queued_bytes <= w->max_bytes / 2 && w->tail - w->head <= RP_WRITER_JOBS / 2))
-            pthread_cond_broadcast(&w->room);
-        if (w->done_waiters > 0)
-            pthread_cond_broadcast(&w->done);
+        job_done(w, &j);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -256,6 +303,8 @@ static void wait_for_room(rp_writer *w, size_t size)
     /* A job larger than max_bytes still runs, alone. */
     while (w->tail - w->head == RP_WRITER_JOBS ||
            (size > 0 && w->queued_bytes > 0 && w->queued_bytes + size > w->max_bytes)) {
+        if (steal_one(w))
+            continue;
         if (w->sleeping)
             pthread_cond_signal(&w->work);
         w->room_waiters++;
@@ -319,6 +368,8 @@ void rp_writer_wait(rp_writer *w, const unsigned *pending)
     if (__atomic_load_n(pending, __ATOMIC_ACQUIRE) == 0)
         return;
     pthread_mutex_lock(&w->mu);
+    while (__atomic_load_n(pending, __ATOMIC_ACQUIRE) > 0 && steal_one(w))
+        ;
     if (w->sleeping)
         pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);
@@ -326,6 +377,8 @@ void rp_writer_wait(rp_writer *w, const unsigned *pending)
         return;
     pthread_mutex_lock(&w->mu);
     while (__atomic_load_n(pending, __ATOMIC_ACQUIRE) > 0) {
+        if (steal_one(w))
+            continue;
         if (w->sleeping)
             pthread_cond_signal(&w->work);
         w->done_waiters++;

@@ -8,12 +8,17 @@
  * queues it here and goes on filling a spare buffer of the same size; the
  * writer thread runs the queued jobs in order.
  *
- * Ordering: jobs run one at a time in submission order, so one file's
- * writes reach it in the order they were made. A submitter counts its
- * queued jobs in a counter of its own (`pending`), which the writer
- * decrements under its lock when a job has run; rp_writer_wait() returns
- * once that counter is zero, and only then may the submitter touch what
- * its jobs use (the SNDFILE, for a header update or close).
+ * Ordering: the jobs given one `pending` counter (one file's) run one at
+ * a time in submission order, so a file's writes reach it in the order
+ * they were made. The writer thread runs the queue from its oldest job;
+ * a submitter that would otherwise wait (the queue full, or in
+ * rp_writer_wait) runs the newest job itself if its counter shows no
+ * other job of that file queued or running, so jobs of different files
+ * may run at the same time in different threads. A submitter counts its
+ * queued jobs in that counter, which the thread that ran a job decrements
+ * under the writer's lock; rp_writer_wait() returns once it is zero, and
+ * only then may the submitter touch what its jobs use (the SNDFILE, for a
+ * header update or close).
  *
  * Memory: at most `max_bytes` of buffers are queued at once (rp_writer_queue waits
  * for the writer beyond that); buffers that come back are kept, per size,

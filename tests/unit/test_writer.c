@@ -231,6 +231,128 @@ static void test_writer_job_larger_than_queue(void)
     pthread_mutex_destroy(&l.mu);
 }
 
+/* A job that notes the thread it ran on and when, and sleeps `us`. */
+typedef struct where {
+    pthread_t thread;
+    unsigned us;
+    int started; /* set when the job begins (atomic) */
+    int ran;     /* order among the jobs of this test, from 1 */
+} where;
+
+static int where_seq;
+static pthread_mutex_t where_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void where_job(void *ctx, const void *buf, size_t len)
+{
+    where *wh = ctx;
+    (void)buf;
+    (void)len;
+    wh->thread = pthread_self();
+    __atomic_store_n(&wh->started, 1, __ATOMIC_RELEASE);
+    if (wh->us > 0) {
+        struct timespec ts = {0, (long)wh->us * 1000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&where_mu);
+    wh->ran = ++where_seq;
+    pthread_mutex_unlock(&where_mu);
+}
+
+typedef struct steal_arg {
+    rp_writer *w;
+    unsigned pending;
+} steal_arg;
+
+/* Waits for a file's jobs in another thread (which runs them, stolen). */
+static void *wait_for(void *arg)
+{
+    steal_arg *sa = arg;
+    rp_writer_wait(sa->w, &sa->pending);
+    return NULL;
+}
+
+/* A job's place in the order, read under the jobs' lock (it may be running). */
+static int ran_of(const where *wh)
+{
+    pthread_mutex_lock(&where_mu);
+    int ran = wh->ran;
+    pthread_mutex_unlock(&where_mu);
+    return ran;
+}
+
+/*
+ * A submitter waiting for its file's job runs the newest queued job itself
+ * when that job's file has nothing else queued or running; a file's second
+ * job, queued behind its first, stays with the writer thread and runs
+ * after the first; the job the writer thread runs is never taken.
+ */
+static void test_writer_waiting_submitter_runs_the_newest_job(void)
+{
+    rp_writer *w = rp_writer_new(MAX_BYTES);
+    unsigned pending_a = 0, pending_b = 0;
+    where a1 = {.us = 300000}, a2 = {.us = 0}, b1 = {.us = 0};
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    where_seq = 0;
+    /* Nothing wakes the writer thread for three small jobs. */
+    rp_writer_call(w, where_job, &a1, &pending_a);
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    rp_writer_call(w, where_job, &a2, &pending_a);
+    rp_writer_call(w, where_job, &b1, &pending_b);
+    rp_writer_wait(w, &pending_b);
+    /* b1 ran here, before a1 (queued first, the writer thread asleep). */
+    CU_ASSERT(pthread_equal(b1.thread, pthread_self()));
+    CU_ASSERT_EQUAL(b1.ran, 1);
+    CU_ASSERT_EQUAL(ran_of(&a1), 0);
+    rp_writer_wait(w, &pending_a);
+    /* a2 waited for a1, on the writer thread. */
+    CU_ASSERT_EQUAL(a1.ran, 2);
+    CU_ASSERT_EQUAL(a2.ran, 3);
+    CU_ASSERT(!pthread_equal(a2.thread, pthread_self()));
+    CU_ASSERT(pthread_equal(a2.thread, a1.thread));
+    CU_ASSERT_EQUAL(pending_a, 0);
+    CU_ASSERT_EQUAL(pending_b, 0);
+
+    /* The job the writer thread is running is never run again by a
+     * waiting submitter, though it is its file's only job. (Waiting for
+     * d1 runs d1 here and wakes the writer thread, which takes c1.) */
+    where c1 = {.us = 50000}, d1 = {.us = 0};
+    unsigned pending_c = 0, pending_d = 0;
+    where_seq = 0;
+    rp_writer_call(w, where_job, &c1, &pending_c);
+    rp_writer_call(w, where_job, &d1, &pending_d);
+    rp_writer_wait(w, &pending_d);
+    while (!__atomic_load_n(&c1.started, __ATOMIC_ACQUIRE))
+        nanosleep(&ts, NULL);
+    rp_writer_wait(w, &pending_c);
+    CU_ASSERT(pthread_equal(d1.thread, pthread_self()));
+    CU_ASSERT_EQUAL(d1.ran, 1);
+    CU_ASSERT_EQUAL(c1.ran, 2);
+    CU_ASSERT_EQUAL(where_seq, 2);
+    CU_ASSERT(!pthread_equal(c1.thread, pthread_self()));
+    CU_ASSERT_EQUAL(pending_c, 0);
+
+    /* A file's job queued while another thread runs its previous one
+     * (stolen) waits for it, though the writer thread reaches it first. */
+    where f1 = {.us = 50000}, f2 = {.us = 0};
+    steal_arg sa = {w, 0};
+    pthread_t helper;
+    where_seq = 0;
+    rp_writer_call(w, where_job, &f1, &sa.pending);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&helper, NULL, wait_for, &sa), 0);
+    while (!__atomic_load_n(&f1.started, __ATOMIC_ACQUIRE))
+        nanosleep(&ts, NULL);
+    rp_writer_call(w, where_job, &f2, &sa.pending);
+    rp_writer_wait(w, &sa.pending); /* wakes the writer thread: it takes f2 */
+    pthread_join(helper, NULL);
+    CU_ASSERT(pthread_equal(f1.thread, helper));
+    CU_ASSERT_EQUAL(f1.ran, 1);
+    CU_ASSERT_EQUAL(f2.ran, 2);
+    CU_ASSERT_EQUAL(sa.pending, 0);
+    rp_writer_free(w);
+}
+
 CU_pSuite rtpproc_test_writer_suite(void)
 {
     CU_pSuite s = CU_add_suite("writer", NULL, NULL);
@@ -242,7 +364,9 @@ CU_pSuite rtpproc_test_writer_suite(void)
                      test_writer_slow_jobs_bound_the_queue) ||
         !CU_add_test(s, "eight submitters on one writer", test_writer_eight_submitters) ||
         !CU_add_test(s, "free runs the queued jobs", test_writer_free_runs_queued_jobs) ||
-        !CU_add_test(s, "a job larger than the queue", test_writer_job_larger_than_queue))
+        !CU_add_test(s, "a job larger than the queue", test_writer_job_larger_than_queue) ||
+        !CU_add_test(s, "a waiting submitter runs the newest job",
+                     test_writer_waiting_submitter_runs_the_newest_job))
         return NULL;
     return s;
 }
