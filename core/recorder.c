@@ -234,7 +234,6 @@ static void set_error(recorder *r, int error)
     __atomic_compare_exchange_n(&r->error, &ok, error, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
-/* Writes `len` bytes of buffered frames (raw or PCM) through libsndfile. */
 /* Counts `bytes` written to the file after its header. */
 static void count_write(recorder *r, size_t bytes)
 {
@@ -243,6 +242,7 @@ static void count_write(recorder *r, size_t bytes)
         r->ragged++;
 }
 
+/* Writes `len` bytes of buffered frames (raw or PCM) through libsndfile. */
 static void write_now(void *ctx, const void *buf, size_t len)
 {
     recorder *r = ctx;
@@ -308,10 +308,16 @@ static void write_expanded(void *ctx, const void *buf, size_t len)
         size_t n = h->gap[i].n < nframes - h->gap[i].at ? h->gap[i].n : nframes - h->gap[i].at;
         memset(pcm + (size_t)h->gap[i].at * ch, 0, n * ch * sizeof(int16_t));
     }
-    sf_count_t frames = (sf_count_t)(len / ch);
-    if (sf_writef_short(r->sf, pcm, frames) != frames)
+    if (sf_writef_short(r->sf, pcm, (sf_count_t)nframes) != (sf_count_t)nframes)
         set_error(r, RTPPROC_EIO);
     count_write(r, len * sizeof(int16_t));
+}
+
+/* The job that writes the buffer as it is now: G.711 bytes of a PCM file
+ * expanded, anything else as it is. */
+static rp_write_fn buffer_writer(const recorder *r)
+{
+    return holds_law(r) ? write_expanded : write_now;
 }
 
 /*
@@ -344,7 +350,7 @@ static int write_buffer(recorder *r, bool align)
 {
     uint8_t *buf = r->buf;
     size_t unit = frame_bytes(r);
-    rp_write_fn fn = holds_law(r) ? write_expanded : write_now;
+    rp_write_fn fn = buffer_writer(r);
     rp_lawbuf carried = {.ngaps = 0};
 
     if (get_error(r) != RTPPROC_OK)
@@ -607,7 +613,7 @@ static void finalise_job(void *ctx, const void *buf, size_t len)
     (void)buf;
     (void)len;
     if (r->used > 0)
-        (holds_law(r) ? write_expanded : write_now)(r, r->buf, r->used * frame_bytes(r));
+        buffer_writer(r)(r, r->buf, r->used * frame_bytes(r));
     r->used = 0;
     r->close_rc = finalise(r);
 }

@@ -351,10 +351,7 @@ void rp_writer_queue(rp_writer *w, rp_write_fn fn, void *ctx, void *buf, size_t 
 
 void rp_writer_call(rp_writer *w, rp_write_fn fn, void *ctx, unsigned *pending)
 {
-    pthread_mutex_lock(&w->mu);
-    wait_for_room(w, 0);
-    enqueue(w, (rp_job){fn, ctx, NULL, 0, 0, pending});
-    pthread_mutex_unlock(&w->mu);
+    rp_writer_queue(w, fn, ctx, NULL, 0, 0, pending);
 }
 
 void rp_writer_wait(rp_writer *w, const unsigned *pending)
